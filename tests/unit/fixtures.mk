@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: MIT
+#
+# Fixtures of the unit tests, built into $(OUTPUT)/fixtures with gcc.
+# Included by the top Makefile; every test program depends on them.
+
+FIXTURE_CC ?= gcc
+UNIT_FIX := $(OUTPUT)/fixtures
+UNIT_FIX_SRC := tests/fixtures/unit
+# -fno-inline: every fixture function must stay a function of its own.
+UNIT_FIX_CFLAGS := -O1 -g -fno-inline -Wall -Werror
+
+UNIT_FIXTURES := $(addprefix $(UNIT_FIX)/, \
+	sites_basic.c sites-pie sites-nopie sites-stripped sites-reloc.o \
+	sites-alias sites-ifunc sites-nosyms sites-not-elf sites-truncated)
+
+# A changed recipe rebuilds the fixtures too.
+$(UNIT_FIXTURES): tests/unit/fixtures.mk
+
+# The DWARF test reads the source the fixture was built from: compile the
+# copy in $(OUTPUT)/fixtures, so the test knows where that is.
+$(UNIT_FIX)/sites_basic.c: $(UNIT_FIX_SRC)/sites_basic.c | $(UNIT_FIX)
+	$(call msg,FIXTURE,$@)
+	$(Q)cp $< $@
+
+# The build-id is fixed so the test can compare it byte for byte.
+$(UNIT_FIX)/sites-pie: $(UNIT_FIX)/sites_basic.c
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -fPIE -pie \
+		-Wl,--build-id=0x0123456789abcdef $< -o $@
+
+$(UNIT_FIX)/sites-nopie: $(UNIT_FIX)/sites_basic.c
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -fno-pie -no-pie \
+		-Wl,--build-id=none $< -o $@
+
+# Exported functions stay in .dynsym after strip --strip-all.
+$(UNIT_FIX)/sites-stripped: $(UNIT_FIX)/sites_basic.c
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -fPIE -pie -rdynamic $< -o $@.tmp
+	$(Q)strip --strip-all $@.tmp && mv $@.tmp $@
+
+$(UNIT_FIX)/sites-reloc.o: $(UNIT_FIX)/sites_basic.c
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -c $< -o $@
+
+$(UNIT_FIX)/sites-alias: $(UNIT_FIX_SRC)/sites_alias.c | $(UNIT_FIX)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) $< -o $@
+
+$(UNIT_FIX)/sites-ifunc: $(UNIT_FIX_SRC)/sites_ifunc.c | $(UNIT_FIX)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -Wl,--build-id=none $< -o $@
+
+$(UNIT_FIX)/sites-nosyms: $(UNIT_FIX_SRC)/sites_nosyms.c | $(UNIT_FIX)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -nostdlib -static -no-pie $< -o $@.tmp
+	$(Q)strip --strip-all $@.tmp && mv $@.tmp $@
+
+$(UNIT_FIX)/sites-not-elf: $(UNIT_FIX_SRC)/sites_nosyms.c | $(UNIT_FIX)
+	$(call msg,FIXTURE,$@)
+	$(Q)cp $< $@
+
+# Headers intact, the rest cut off.
+$(UNIT_FIX)/sites-truncated: $(UNIT_FIX)/sites-pie
+	$(call msg,FIXTURE,$@)
+	$(Q)head -c 3000 $< > $@

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/* ukcov attach: coverage of a process that is already running. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "options.h"
+#include "session.h"
+#include "sites.h"
+#include "target.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ukcov attach -p PID [OPTIONS]\n"
+"\n"
+"Probes every function of the executable that process PID runs and counts\n"
+"what that process (all its threads) executes from now on.  Ends at Ctrl-C\n"
+"(SIGINT) or SIGTERM, after --duration, or when the process exits; then\n"
+"the probes are removed and the coverage is written.  The process is not\n"
+"stopped or restarted; once ukcov is gone it runs at native speed again.\n"
+"\n"
+"Options:\n"
+"  -p, --pid PID         the process to cover (required)\n"
+"  -d, --duration DUR    stop after DUR (e.g. 500ms, 5s, 2m)\n"
+COLLECT_OPTIONS_HELP
+"\n"
+"Exit status: 0 when coverage was written, 1 on failure, 2 on a bad command line.\n"
+"\n"
+"Examples:\n"
+"  ukcov attach -p $(pidof mydaemon) -o cov.txt      until Ctrl-C\n"
+"  ukcov attach -p 1234 --duration 10s -o cov.kcov\n");
+}
+
+/* The executable's path for reports; " (deleted)" is the kernel's note, not the name. */
+static char *exe_path(pid_t pid)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+	size_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	len = strlen(buf);
+	if (len > 10 && !strcmp(buf + len - 10, " (deleted)"))
+		buf[len - 10] = '\0';
+	return strdup(buf);
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		COLLECT_LONG_OPTIONS, {}
+	};
+	struct session s = { .sigfd = -1 };
+	struct run_info ri = { .mode = "count", .site_kind = "func", .exit_status = -1 };
+	struct collect_opts o;
+	enum session_end end;
+	char target[PATH_MAX + 64], exe_link[64];
+	char *exe = NULL;
+	uint64_t duration = 0;
+	int opt, err, signo, pid = 0, pidfd = -1, ret = EXIT_FAIL;
+
+	collect_opts_init(&o);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, COLLECT_SHORT_OPTIONS "p:d:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'p':
+			if (parse_pid(optarg, &pid)) {
+				error("attach: bad pid '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			continue;
+		case 'd':
+			if (parse_duration_ms(optarg, &duration) || !duration) {
+				error("attach: bad duration '%s': want e.g. 500ms, 5s or 2m", optarg);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		err = collect_opts_parse(&o, opt, optarg);
+		if (err > 0)
+			option_error("attach", opt, argv);
+		if (err)
+			return EXIT_USAGE;
+	}
+	if (optind != argc) {
+		error("attach: unexpected argument '%s' (see ukcov attach --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!pid) {
+		error("attach: which process? give -p PID (see ukcov attach --help)");
+		return EXIT_USAGE;
+	}
+	if (collect_opts_finish(&o))
+		return EXIT_USAGE;
+
+	if (session_init(&s, &o))
+		goto out;
+	/* The pidfd first: from here on, pid reuse cannot make us probe another process. */
+	pidfd = target_pidfd(pid);
+	if (pidfd == -ESRCH) {
+		error("no process with pid %d", pid);
+		goto out;
+	} else if (pidfd == -EINVAL) {
+		error("%d is not a process id (a thread id?)", pid);
+		goto out;
+	} else if (pidfd < 0) {
+		error("pidfd_open %d: %s", pid, strerror(-pidfd));
+		goto out;
+	}
+	exe = exe_path(pid);
+	if (!exe) {
+		if (errno == ENOENT)
+			error("pid %d has no executable (a kernel thread, or exiting)", pid);
+		else
+			error("pid %d: reading /proc/%d/exe: %s", pid, pid, strerror(errno));
+		goto out;
+	}
+	/*
+	 * Sites are read from, and probes attached to, /proc/PID/exe: it names
+	 * the inode the process maps even after the file was replaced on disk.
+	 */
+	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", pid);
+	snprintf(target, sizeof(target), "pid %d (%s)", pid, exe);
+	ri.target = target;
+
+	if (session_open_outputs(&s) || session_load_sites(&s, exe_link, exe, NULL) ||
+	    session_load_probe(&s) || session_attach(&s, exe_link, pid))
+		goto out;
+	fprintf(stderr, "ukcov: attached to pid %d (%zu sites); Ctrl-C to stop\n", pid,
+		s.table->nsites);
+
+	if (session_collect(&s, pidfd, duration, &end, &signo))
+		goto out;
+	info("stopping: %s", end == SESSION_EXITED ? "process exited" :
+	     end == SESSION_TIMED_OUT ? "duration elapsed" : strsignal(signo));
+	if (session_finish(&s, &ri))
+		goto out;
+	ret = EXIT_OK;
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	session_close(&s);
+	free(exe);
+	return ret;
+}

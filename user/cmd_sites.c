@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/* ukcov sites: print the site table, the map from synthetic PC to code. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "options.h"
+#include "output.h"
+#include "sites.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ukcov sites [OPTIONS] BINARY\n"
+"\n"
+"Lists the sites ukcov probes in BINARY: one line per site,\n"
+"  PC MODULE 0xOFFSET FUNCTION FILE:LINE\n"
+"after '#' header lines.  PC is the synthetic PC that `ukcov run` and\n"
+"`ukcov attach` report for that site (0xffffffff80000000 + index, in module\n"
+"then address order); OFFSET is the file offset the uprobe goes on.\n"
+"The table is the same whichever command builds it, so a PC means one thing.\n"
+"Needs no privileges.\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE   write the table to FILE ('-' = stdout, the default)\n"
+"      --no-dwarf      do not look up file:line\n"
+"  -h, --help          show this help\n"
+"\n"
+"Examples:\n"
+"  ukcov sites /usr/bin/true\n"
+"  ukcov sites -o prog.sites ./prog\n");
+}
+
+static int print_table(const struct site_table *t, FILE *f)
+{
+	fprintf(f, "# ukcov %s sites\n", UKCOV_VERSION);
+	site_table_print_modules(t, f);
+	fprintf(f, "# sites: %zu\n", t->nsites);
+	fprintf(f, "# PC MODULE OFFSET FUNCTION FILE:LINE\n");
+	for (size_t i = 0; i < t->nsites; i++) {
+		const struct site *s = &t->sites[i];
+
+		fprintf(f, "0x%016llx %s 0x%llx %s %s:%u\n",
+			(unsigned long long)site_pc(t, i), t->modules[s->module].path,
+			(unsigned long long)s->offset, s->func,
+			s->file ? s->file : "??", s->line);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int cmd_sites(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "no-dwarf", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct site_options so = {};
+	const char *path = "-", *why = NULL;
+	struct site_table *t = NULL;
+	struct output *out = NULL;
+	char *display = NULL;
+	int opt, err, ret = EXIT_FAIL;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			path = optarg;
+			break;
+		case 'N':
+			so.no_dwarf = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			option_error("sites", opt, argv);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		error("sites: expected one BINARY (see ukcov sites --help)");
+		return EXIT_USAGE;
+	}
+
+	out = output_open(path);
+	if (!out) {
+		error("cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	display = realpath(argv[optind], NULL);
+	if (!display) {
+		error("%s: %s", argv[optind], strerror(errno));
+		goto out;
+	}
+	t = site_table_new();
+	if (!t) {
+		error("out of memory");
+		goto out;
+	}
+	err = site_table_add_elf(t, argv[optind], display, &so, &why);
+	if (err) {
+		if (err == -ENODATA)
+			error("%s: no function symbols to probe", argv[optind]);
+		else
+			error("%s: %s", argv[optind], why ? why : strerror(-err));
+		goto out;
+	}
+	site_table_finish(t);
+	err = print_table(t, output_file(out));
+	if (!err) {
+		err = output_commit(out);
+		out = NULL;
+	}
+	if (err) {
+		error("writing %s: %s", path, strerror(-err));
+		goto out;
+	}
+	ret = EXIT_OK;
+out:
+	output_abort(out);
+	site_table_free(t);
+	free(display);
+	return ret;
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Output files that are either complete or absent (see output.h).
+ *
+ * The file is written unnamed (O_TMPFILE) in the destination directory, or
+ * under a dot-temp name from mkostemp() where the filesystem cannot do
+ * O_TMPFILE, and only output_commit() gives it its name, with rename(),
+ * which replaces the destination atomically and never follows a symlink
+ * there.  Writing in the destination directory keeps the rename on one
+ * filesystem, so it cannot degrade into a copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+
+/* Reports are for people to read: rw-r--r--, minus what the umask removes. */
+#define OUTPUT_MODE 0644
+
+/* ".BASENAME.XXXXXX": what a temp name adds to the base name. */
+#define TEMP_EXTRA (sizeof(".") - 1 + sizeof(".XXXXXX") - 1)
+
+struct output {
+	FILE *file;
+	int fd;			/* the file's descriptor, owned by @file */
+	bool is_stdout;
+	bool unnamed;		/* opened with O_TMPFILE: no name until commit */
+	int write_err;		/* first write(2) error, as a positive errno */
+	char path[PATH_MAX];	/* as given to output_open() */
+	char dir[PATH_MAX];	/* directory of @path: "." for a bare name */
+	char tmp[PATH_MAX];	/* temp name in @dir when one exists, else "" */
+};
+
+/*
+ * stdio forgets why a write failed: after the error it drops its buffer,
+ * and a later fflush() succeeds with errno untouched.  Writing through this
+ * cookie keeps the first errno, so commit can say -ENOSPC rather than -EIO.
+ */
+static ssize_t output_cookie_write(void *cookie, const char *buf, size_t size)
+{
+	struct output *o = cookie;
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = write(o->fd, buf + done, size - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (!o->write_err)
+				o->write_err = errno;
+			break;
+		}
+		done += n;
+	}
+	/* A short count marks the stream in error (fopencookie(3)). */
+	return done;
+}
+
+static int output_cookie_close(void *cookie)
+{
+	struct output *o = cookie;
+	int err = close(o->fd);
+
+	o->fd = -1;
+	return err;
+}
+
+/* Splits @path into o->dir and the returned base name (inside @path). */
+static const char *output_split(struct output *o, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len;
+
+	if (!slash) {
+		strcpy(o->dir, ".");
+		return path;
+	}
+	/* "/name": the directory is "/", not "". */
+	len = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(o->dir, path, len);
+	o->dir[len] = '\0';
+	return slash + 1;
+}
+
+/*
+ * Writes "DIR/.BASE." to @buf (of PATH_MAX bytes) and returns its length;
+ * the caller appends six characters.  @base is cut so that the temp name
+ * stays within NAME_MAX; output_open() checked that it fits PATH_MAX.
+ */
+static size_t output_temp_prefix(const struct output *o, char *buf)
+{
+	const char *base = strrchr(o->path, '/');
+	size_t baselen;
+
+	base = base ? base + 1 : o->path;
+	baselen = strlen(base);
+	if (baselen > NAME_MAX - TEMP_EXTRA)
+		baselen = NAME_MAX - TEMP_EXTRA;
+	return snprintf(buf, PATH_MAX, "%s%s.%.*s.", o->dir,
+			strcmp(o->dir, "/") ? "/" : "", (int)baselen, base);
+}
+
+/*
+ * Refuses what output.h promises never to replace.  Returns 0 when @path is
+ * missing or a regular file, else a negative errno.
+ */
+static int output_check_dest(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	return 0;
+}
+
+/* The named-temp fallback for filesystems without O_TMPFILE. */
+static int output_open_named(struct output *o)
+{
+	size_t len = output_temp_prefix(o, o->tmp);
+	mode_t mask;
+	int fd;
+
+	memcpy(o->tmp + len, "XXXXXX", sizeof("XXXXXX"));
+	fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		o->tmp[0] = '\0';
+		return err;
+	}
+	/*
+	 * mkostemp() creates 0600; give the report the mode O_TMPFILE would.
+	 * umask() can only be read by setting it; ukcov opens its outputs
+	 * before it starts threads or children, so the window is harmless.
+	 */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, OUTPUT_MODE & ~mask) < 0) {
+		int err = -errno;
+
+		close(fd);
+		unlink(o->tmp);
+		o->tmp[0] = '\0';
+		return err;
+	}
+	return fd;
+}
+
+struct output *output_open(const char *path)
+{
+	cookie_io_functions_t io = {
+		.write = output_cookie_write,
+		.close = output_cookie_close,
+	};
+	struct output *o = NULL;
+	const char *base;
+	int err = 0, fd = -1;
+
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->fd = -1;
+
+	if (strcmp(path, "-") == 0) {
+		o->is_stdout = true;
+		o->file = stdout;
+		o->fd = STDOUT_FILENO;
+		strcpy(o->path, path);
+		return o;
+	}
+
+	/* Room for the path, and for the temp name next to it. */
+	if (strlen(path) + sizeof("./") + TEMP_EXTRA > PATH_MAX) {
+		err = -ENAMETOOLONG;
+		goto out;
+	}
+	strcpy(o->path, path);
+	base = output_split(o, o->path);
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		err = -EISDIR;
+		goto out;
+	}
+
+	err = output_check_dest(path);
+	if (err)
+		goto out;
+
+	fd = open(o->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, OUTPUT_MODE);
+	if (fd >= 0) {
+		o->unnamed = true;
+	} else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+		/* No O_TMPFILE here: EISDIR/EINVAL from kernels or
+		 * filesystems that do not know the flag. */
+		fd = output_open_named(o);
+		if (fd < 0) {
+			err = fd;
+			goto out;
+		}
+	} else {
+		err = -errno;
+		goto out;
+	}
+	o->fd = fd;
+
+	o->file = fopencookie(o, "w", io);
+	if (!o->file) {
+		err = -errno;
+		goto out;
+	}
+	return o;
+
+out:
+	if (fd >= 0)
+		close(fd);
+	if (o->tmp[0])
+		unlink(o->tmp);
+	free(o);
+	errno = -err;
+	return NULL;
+}
+
+FILE *output_file(struct output *o)
+{
+	return o->file;
+}
+
+const char *output_path(const struct output *o)
+{
+	return o->path;
+}
+
+bool output_is_tty(const struct output *o)
+{
+	return o->is_stdout && isatty(STDOUT_FILENO);
+}
+
+/*
+ * Gives the unnamed file a temp name in the directory, so rename() can
+ * put it in place: linkat() itself would refuse an existing destination.
+ */
+static int output_link_unnamed(struct output *o)
+{
+	static const char chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	char proc[64];
+	size_t len = output_temp_prefix(o, o->tmp);
+	int tries;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+	for (tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+		size_t i;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return -EIO;
+		for (i = 0; i < sizeof(rnd); i++)
+			o->tmp[len + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		o->tmp[len + i] = '\0';
+
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp,
+			   AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		/* No /proc: AT_EMPTY_PATH does the same with CAP_DAC_READ_SEARCH. */
+		if (errno == ENOENT &&
+		    linkat(o->fd, "", AT_FDCWD, o->tmp, AT_EMPTY_PATH) == 0)
+			return 0;
+		if (errno != EEXIST) {
+			int err = -errno;
+
+			o->tmp[0] = '\0';
+			return err;
+		}
+	}
+	o->tmp[0] = '\0';
+	return -EEXIST;
+}
+
+int output_commit(struct output *o)
+{
+	int err = 0;
+
+	if (o->is_stdout) {
+		if (fflush(stdout) == EOF)
+			err = -errno;
+		else if (ferror(stdout))
+			err = -EIO;
+		free(o);
+		return err;
+	}
+
+	if (fflush(o->file) == EOF || ferror(o->file)) {
+		err = o->write_err ? -o->write_err : -EIO;
+		goto out;
+	}
+	/* Delayed allocation can still fail here (ENOSPC, EDQUOT, EIO). */
+	if (fsync(o->fd) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (o->unnamed) {
+		err = output_link_unnamed(o);
+		if (err)
+			goto out;
+	}
+	/* NFS reports some write errors only at close. */
+	if (fclose(o->file) == EOF) {
+		o->file = NULL;
+		err = o->write_err ? -o->write_err : -errno;
+		goto out;
+	}
+	o->file = NULL;
+
+	/*
+	 * Refuse a symlink or directory that appeared since output_open().
+	 * This is not what keeps a racing symlink from being followed:
+	 * rename() replaces a symlink, it never writes through it.  It keeps
+	 * ukcov from silently clobbering something the user just put there.
+	 */
+	err = output_check_dest(o->path);
+	if (err)
+		goto out;
+	if (rename(o->tmp, o->path) < 0) {
+		err = -errno;
+		goto out;
+	}
+	o->tmp[0] = '\0';
+
+out:
+	output_abort(o);
+	return err;
+}
+
+void output_abort(struct output *o)
+{
+	if (!o)
+		return;
+	if (!o->is_stdout && o->file)
+		fclose(o->file);
+	if (o->tmp[0])
+		unlink(o->tmp);
+	free(o);
+}

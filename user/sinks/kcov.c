@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kcov stream: one record per drain, laid out as include/ukcov/kcov.h
+ * documents.  The format streams, so it has no finish.
+ */
+#include <endian.h>
+#include <errno.h>
+
+#include "sinks/sink.h"
+#include "ukcov/kcov.h"
+
+/* Words converted per fwrite(): bounded stack use for any n. */
+#define KCOV_CHUNK 512
+
+/* fwrite() failed: errno says why when stdio had a write(2) to blame. */
+static int kcov_write_error(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+static int kcov_drain(struct sink *s, const uint64_t *pcs, size_t n)
+{
+	uint64_t buf[KCOV_CHUNK];
+	size_t i, j;
+
+	errno = 0;
+	buf[0] = htole64(n);
+	if (fwrite(buf, UKCOV_KCOV_WORD, 1, s->out) != 1)
+		return kcov_write_error();
+	for (i = 0; i < n; i += j) {
+		for (j = 0; j < KCOV_CHUNK && i + j < n; j++)
+			buf[j] = htole64(pcs[i + j]);
+		if (fwrite(buf, UKCOV_KCOV_WORD, j, s->out) != j)
+			return kcov_write_error();
+	}
+	/*
+	 * A reader of a pipe (`-o -` into a fuzzer) gets each record as its
+	 * drain ends, not a buffer later; and a full disk shows at the drain
+	 * that hit it.  One write per drain interval costs nothing.
+	 */
+	if (fflush(s->out) == EOF)
+		return kcov_write_error();
+	return 0;
+}
+
+const struct sink_ops sink_kcov = {
+	.name = "kcov",
+	.extension = ".kcov",
+	.summary = "Linux kcov records, one per drain: u64 n, n u64 PCs (LE)",
+	.binary = true,
+	.drain = kcov_drain,
+};

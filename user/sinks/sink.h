@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Output formats.  A sink renders coverage; it never sees BPF, libelf or
+ * the process being covered, only the site table, the counts and a few
+ * facts about the run.  One file per format under user/sinks/.
+ *
+ * Life of a sink: sink_new() -> sink_drain() after every drain that found
+ * hits (streaming formats write here) -> sink_finish() once at the end
+ * (report formats write here) -> sink_free().  The FILE belongs to the
+ * caller (see output.h), which decides whether what was written is kept.
+ */
+#ifndef UKCOV_SINK_H
+#define UKCOV_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct site_table;
+
+/* Facts about the run that report headers print. */
+struct run_info {
+	const char *target;	/* what was covered: a command line or "pid N (PATH)" */
+	const char *mode;	/* "count" */
+	const char *site_kind;	/* "func" */
+	uint64_t drains;	/* drains performed */
+	uint64_t drains_with_hits;
+	int exit_status;	/* run: the target's status as ukcov returns it; -1 if unknown */
+};
+
+struct sink;
+
+struct sink_ops {
+	const char *name;	/* --format NAME */
+	const char *extension;	/* ".kcov": picks the format from -o FILE */
+	const char *summary;	/* one line for --help */
+	bool binary;		/* refuses to write to a terminal */
+	/*
+	 * Called after each drain with the synthetic PCs that drain found,
+	 * strictly ascending, n >= 1.  NULL when the format does not stream.
+	 */
+	int (*drain)(struct sink *s, const uint64_t *pcs, size_t n);
+	/*
+	 * Called once at the end.  @totals[i] is site i's count over the run.
+	 * NULL when the format has nothing to add at the end.
+	 */
+	int (*finish)(struct sink *s, const struct site_table *t,
+		      const uint64_t *totals, const struct run_info *info);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	FILE *out;
+};
+
+/* The format named @name, or NULL. */
+const struct sink_ops *sink_find(const char *name);
+
+/* The format whose extension ends @path, or NULL. */
+const struct sink_ops *sink_for_path(const char *path);
+
+/* Comma-separated list of format names, for messages and --help. */
+const char *sink_names(void);
+
+/* Every format, NULL-terminated, in --help order. */
+extern const struct sink_ops *const sink_formats[];
+
+/*
+ * The streaming and report halves.  Each returns 0 or a negative errno
+ * (write errors surface here: -ENOSPC, -EIO, ...).
+ */
+int sink_drain(struct sink *s, const uint64_t *pcs, size_t n);
+int sink_finish(struct sink *s, const struct site_table *t,
+		const uint64_t *totals, const struct run_info *info);
+
+extern const struct sink_ops sink_kcov;
+extern const struct sink_ops sink_text;
+
+#endif /* UKCOV_SINK_H */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The site table: every code location ukcov probes, in synthetic-PC order.
+ *
+ * Units, because they are easy to mix up:
+ *   vaddr   - an ELF virtual address as the link editor assigned it
+ *             (st_value, DWARF addresses).  Not what the process sees for PIE.
+ *   offset  - a byte offset in the module's file.  This is what the kernel's
+ *             uprobe API takes and what MODULE+0xOFFSET prints.
+ *   index   - a site's position in the table, 0..nsites-1; the BPF cookie.
+ *   PC      - synthetic PC, UKCOV_PC_BASE + index (see include/ukcov/kcov.h).
+ *
+ * The table owns every string it points to.  Sites are sorted by module
+ * (modules by path) and then by vaddr, so indexes and PCs are deterministic:
+ * the same binary and options always give the same table, whichever command
+ * builds it.
+ */
+#ifndef UKCOV_SITES_H
+#define UKCOV_SITES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ukcov/kcov.h"
+
+#define SITE_BUILD_ID_MAX 64
+
+/*
+ * Hard limits on what discovery accepts from a file: a hostile or corrupt
+ * ELF must not make ukcov allocate without bound.
+ */
+#define SITES_MAX_PER_MODULE (4u << 20)
+
+struct site_module {
+	char *path;		/* path as the user named it (or /proc/PID/exe target) */
+	char *open_path;	/* path the ELF was read from and probes attach to */
+	uint8_t build_id[SITE_BUILD_ID_MAX];
+	size_t build_id_len;	/* 0 when the module has no NT_GNU_BUILD_ID */
+	bool pie;		/* ET_DYN: vaddrs are relative to the load base */
+	bool has_dwarf;		/* file:line came from DWARF */
+	size_t first_site;	/* index of the module's first site */
+	size_t nsites;
+	size_t nifunc;		/* IFUNC resolvers skipped */
+};
+
+enum site_flags {
+	SITE_ALIAS = 1u << 0,	/* other symbols name the same address */
+};
+
+struct site {
+	uint32_t module;	/* index into site_table.modules */
+	uint32_t flags;		/* enum site_flags */
+	uint64_t vaddr;		/* ELF vaddr of the site (function start) */
+	uint64_t offset;	/* file offset of the site (vaddr via PT_LOAD) */
+	uint64_t probe_offset;	/* file offset the uprobe goes on; == offset
+				 * unless placement moved it within the block */
+	uint64_t size;		/* bytes covered: the function's st_size */
+	const char *func;	/* symbol name, never NULL */
+	const char *file;	/* source file from DWARF, NULL if unknown */
+	uint32_t line;		/* source line, 0 if unknown */
+};
+
+struct site_table {
+	struct site_module *modules;
+	size_t nmodules;
+	struct site *sites;
+	size_t nsites;
+	uint64_t pc_base;	/* UKCOV_PC_BASE */
+	/* private: string storage and capacities */
+	struct site_strings *strings;
+	size_t cap_modules, cap_sites;
+};
+
+/* Options that select and shape sites; shared by every command. */
+struct site_options {
+	bool no_dwarf;		/* skip file:line lookup (faster on huge binaries) */
+};
+
+/* An empty table.  Returns NULL and sets errno on allocation failure. */
+struct site_table *site_table_new(void);
+
+/* Frees the table and everything it owns.  Accepts NULL. */
+void site_table_free(struct site_table *t);
+
+/*
+ * Reads function sites of the ELF file at @open_path into @t as a new module
+ * named @display_path (NULL: same as @open_path).  Reads .symtab, falling
+ * back to .dynsym; keeps defined STT_FUNC symbols of non-zero size whose
+ * whole range lies in an executable PT_LOAD segment; skips STT_GNU_IFUNC;
+ * merges symbols at the same vaddr into one site (the first name in
+ * preference order global > weak > local, then alphabetical, marked
+ * SITE_ALIAS).  Looks up file:line in DWARF when present.
+ *
+ * Call site_table_finish() after the last module.
+ * Returns 0, or a negative errno:
+ *   -ENOENT/-EACCES/...  the file could not be opened
+ *   -ENOEXEC             not an ELF file, or not one ukcov can probe
+ *                        (wrong class/machine, no executable segment)
+ *   -ENODATA             an ELF with no function symbols
+ *   -E2BIG               more than SITES_MAX_PER_MODULE sites
+ * On error @t is unchanged.  *@why, when non-NULL, receives a static string
+ * refining the error (e.g. "no executable PT_LOAD segment").
+ */
+int site_table_add_elf(struct site_table *t, const char *open_path,
+		       const char *display_path, const struct site_options *o,
+		       const char **why);
+
+/*
+ * Sorts modules by path and sites by (module, vaddr), fixes up first_site
+ * and the module indexes, and numbers the sites.  Idempotent.
+ */
+void site_table_finish(struct site_table *t);
+
+/* Synthetic PC of site @index. */
+static inline uint64_t site_pc(const struct site_table *t, size_t index)
+{
+	return t->pc_base + index;
+}
+
+/*
+ * Site index of synthetic PC @pc, or -1 when @pc names no site of @t.
+ */
+long site_index_of_pc(const struct site_table *t, uint64_t pc);
+
+/*
+ * Prints one header line per module of @t to @f:
+ *   # module INDEX PATH build-id HEX|none sites N[ ifunc-skipped K][ no-dwarf]
+ * Shared by `ukcov sites` and the text report so both describe modules alike.
+ */
+void site_table_print_modules(const struct site_table *t, FILE *f);
+
+/*
+ * Translates ELF vaddr @vaddr to a file offset through the PT_LOAD program
+ * headers @phdrs (of count @n).  Only segments with PF_X count when @exec is
+ * true.  The whole range [vaddr, vaddr+size) must lie in one segment's
+ * file-backed part.  Returns 0 and sets *@offset, or -ERANGE.
+ * Exposed for unit tests; takes plain values so it needs no libelf.
+ */
+struct load_segment {
+	uint64_t vaddr, offset, filesz;
+	bool exec;
+};
+int vaddr_to_offset(const struct load_segment *segs, size_t n,
+		    uint64_t vaddr, uint64_t size, bool exec, uint64_t *offset);
+
+#endif /* UKCOV_SITES_H */
