@@ -64,7 +64,7 @@ int cmd_attach(int argc, char **argv)
 		COLLECT_LONG_OPTIONS, {}
 	};
 	struct session s = { .sigfd = -1 };
-	struct run_info ri = { .mode = "count", .site_kind = "func", .exit_status = -1 };
+	struct run_info ri = { .mode = "count", .exit_status = -1 };
 	struct collect_opts o;
 	enum session_end end;
 	char target[PATH_MAX + 64], exe_link[64];
@@ -109,6 +109,7 @@ int cmd_attach(int argc, char **argv)
 	if (collect_opts_finish(&o))
 		return EXIT_USAGE;
 
+	ri.site_kind = site_kind_name(o.sites.kind);
 	if (session_init(&s, &o))
 		goto out;
 	/* The pidfd first: from here on, pid reuse cannot make us probe another process. */

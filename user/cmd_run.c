@@ -14,6 +14,7 @@
 #include "log.h"
 #include "options.h"
 #include "session.h"
+#include "sites.h"
 #include "target.h"
 
 static void usage(FILE *f)
@@ -60,7 +61,7 @@ int cmd_run(int argc, char **argv)
 	struct target_child child = { .pid = -1, .go_fd = -1, .exec_fd = -1 };
 	struct collect_opts o;
 	struct session s = { .sigfd = -1 };
-	struct run_info ri = { .mode = "count", .site_kind = "func", .exit_status = -1 };
+	struct run_info ri = { .mode = "count", .exit_status = -1 };
 	enum session_end end;
 	char cmdline[1024];
 	char *path = NULL, *module = NULL;
@@ -100,6 +101,7 @@ int cmd_run(int argc, char **argv)
 	join_args(cmdline, sizeof(cmdline), argv);
 	ri.target = cmdline;
 
+	ri.site_kind = site_kind_name(o.sites.kind);
 	if (session_init(&s, &o) || session_open_outputs(&s) ||
 	    session_load_sites(&s, path, module, NULL) || session_load_probe(&s))
 		goto out;

@@ -27,6 +27,7 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "  -o, --output FILE   write the table to FILE ('-' = stdout, the default)\n"
+"      --sites KIND    func (function entries, the default), line or bb\n"
 "      --no-dwarf      do not look up file:line\n"
 "  -h, --help          show this help\n"
 "\n"
@@ -57,6 +58,7 @@ int cmd_sites(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "no-dwarf", no_argument, NULL, 'N' },
+		{ "sites", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -75,6 +77,12 @@ int cmd_sites(int argc, char **argv)
 			break;
 		case 'N':
 			so.no_dwarf = true;
+			break;
+		case 'S':
+			if (site_kind_parse(optarg, &so.kind)) {
+				error("sites: unknown site kind '%s' (known: func, line, bb)", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);

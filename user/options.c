@@ -87,6 +87,10 @@ int collect_opts_parse(struct collect_opts *o, int opt, const char *arg)
 	case 'N':
 		o->sites.no_dwarf = true;
 		return 0;
+	case 'S':
+		if (site_kind_parse(arg, &o->sites.kind))
+			return error("unknown site kind '%s' (known: func, line, bb)", arg);
+		return 0;
 	case 'v':
 		log_verbosity++;
 		return 0;

@@ -40,6 +40,7 @@ struct collect_opts {
 	{ "format",   required_argument, NULL, 'f' },		\
 	{ "interval", required_argument, NULL, 'i' },		\
 	{ "no-dwarf", no_argument,       NULL, 'N' },		\
+	{ "sites",    required_argument, NULL, 'S' },		\
 	{ "verbose",  no_argument,       NULL, 'v' },		\
 	{ "help",     no_argument,       NULL, 'h' }
 #define COLLECT_SHORT_OPTIONS "+:o:f:i:vh"
@@ -51,6 +52,8 @@ struct collect_opts {
 "  -f, --format FORMAT   text (default) or kcov; without it, each -o FILE's\n"	\
 "                        format follows its extension (.txt, .kcov)\n"		\
 "  -i, --interval DUR    drain the counters every DUR (default 100ms)\n"	\
+"      --sites KIND      what to probe: func (function entries, the default),\n" \
+"                        line (source lines) or bb (basic blocks)\n"		\
 "      --no-dwarf        do not look up file:line (faster on huge binaries)\n"	\
 "  -v, --verbose         say what ukcov does; twice: libbpf's messages too\n"	\
 "  -h, --help            show this help\n"

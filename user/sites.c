@@ -356,3 +356,25 @@ void site_table_print_modules(const struct site_table *t, FILE *f)
 		fputc('\n', f);
 	}
 }
+
+static const char *const kind_names[] = {
+	[SITE_KIND_FUNC] = "func",
+	[SITE_KIND_LINE] = "line",
+	[SITE_KIND_BB] = "bb",
+};
+
+const char *site_kind_name(enum site_kind kind)
+{
+	return (size_t)kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind] : "?";
+}
+
+int site_kind_parse(const char *name, enum site_kind *kind)
+{
+	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+		if (!strcmp(name, kind_names[i])) {
+			*kind = (enum site_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

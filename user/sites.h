@@ -47,6 +47,14 @@ struct site_module {
 
 enum site_flags {
 	SITE_ALIAS = 1u << 0,	/* other symbols name the same address */
+	SITE_FUNC_ENTRY = 1u << 1,	/* the site is at its function's first instruction */
+};
+
+/* What a site stands for; one kind per table (--sites). */
+enum site_kind {
+	SITE_KIND_FUNC,		/* function entries, from symbols */
+	SITE_KIND_LINE,		/* DWARF line-table statement rows */
+	SITE_KIND_BB,		/* basic-block leaders, from disassembly */
 };
 
 struct site {
@@ -60,6 +68,7 @@ struct site {
 	const char *func;	/* symbol name, never NULL */
 	const char *file;	/* source file from DWARF, NULL if unknown */
 	uint32_t line;		/* source line, 0 if unknown */
+	uint32_t func_line;	/* line of the function's entry, 0 if unknown */
 };
 
 struct site_table {
@@ -75,8 +84,15 @@ struct site_table {
 
 /* Options that select and shape sites; shared by every command. */
 struct site_options {
+	enum site_kind kind;	/* SITE_KIND_FUNC unless --sites says otherwise */
 	bool no_dwarf;		/* skip file:line lookup (faster on huge binaries) */
 };
+
+/* "func", "line", "bb". */
+const char *site_kind_name(enum site_kind kind);
+
+/* Parses a --sites value.  Returns 0 or -EINVAL. */
+int site_kind_parse(const char *name, enum site_kind *kind);
 
 /* An empty table.  Returns NULL and sets errno on allocation failure. */
 struct site_table *site_table_new(void);

@@ -7,8 +7,10 @@
  * into one array sorted by address and binary-search it per site.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 
 #include "sites_dwarf.h"
@@ -17,6 +19,7 @@
 struct line_row {
 	uint64_t addr;
 	Dwarf_Line *line;	/* NULL: the end of a sequence, a gap follows */
+	const char *comp_dir;	/* the CU's DW_AT_comp_dir, or NULL */
 	size_t seq;		/* read order: ties sort like the table did */
 };
 
@@ -25,7 +28,8 @@ struct line_vec {
 	size_t n, cap;
 };
 
-static int line_vec_push(struct line_vec *vec, uint64_t addr, Dwarf_Line *line)
+static int line_vec_push(struct line_vec *vec, uint64_t addr, Dwarf_Line *line,
+			 const char *comp_dir)
 {
 	if (vec->n == vec->cap) {
 		size_t cap = vec->cap ? vec->cap * 2 : 4096;
@@ -36,7 +40,7 @@ static int line_vec_push(struct line_vec *vec, uint64_t addr, Dwarf_Line *line)
 		vec->v = p;
 		vec->cap = cap;
 	}
-	vec->v[vec->n] = (struct line_row){ addr, line, vec->n };
+	vec->v[vec->n] = (struct line_row){ addr, line, comp_dir, vec->n };
 	vec->n++;
 	return 0;
 }
@@ -59,6 +63,8 @@ static int line_row_cmp(const void *pa, const void *pb)
 
 static int read_cu_lines(Dwarf_Die *cudie, struct line_vec *vec)
 {
+	Dwarf_Attribute attr;
+	const char *comp_dir;
 	Dwarf_Lines *lines;
 	size_t n, i;
 	int err;
@@ -66,6 +72,7 @@ static int read_cu_lines(Dwarf_Die *cudie, struct line_vec *vec)
 	/* A CU without a line table (e.g. a type unit) adds nothing. */
 	if (dwarf_getsrclines(cudie, &lines, &n))
 		return 0;
+	comp_dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr));
 	for (i = 0; i < n; i++) {
 		Dwarf_Line *line = dwarf_onesrcline(lines, i);
 		Dwarf_Addr addr;
@@ -74,7 +81,7 @@ static int read_cu_lines(Dwarf_Die *cudie, struct line_vec *vec)
 		if (!line || dwarf_lineaddr(line, &addr) ||
 		    dwarf_lineendsequence(line, &end))
 			continue;
-		err = line_vec_push(vec, addr, end ? NULL : line);
+		err = line_vec_push(vec, addr, end ? NULL : line, comp_dir);
 		if (err)
 			return err;
 	}
@@ -99,7 +106,7 @@ static int read_all_lines(Dwarf *dw, struct line_vec *vec)
 }
 
 /* The row that covers @addr, or NULL when @addr lies in no sequence. */
-static Dwarf_Line *find_line(const struct line_vec *vec, uint64_t addr)
+static const struct line_row *find_line(const struct line_vec *vec, uint64_t addr)
 {
 	size_t lo = 0, hi = vec->n, first;
 
@@ -119,19 +126,40 @@ static Dwarf_Line *find_line(const struct line_vec *vec, uint64_t addr)
 		first--;
 	for (; first < lo; first++)
 		if (vec->v[first].line)
-			return vec->v[first].line;
+			return &vec->v[first];
 	return NULL;
 }
 
-static int set_site_line(struct site *s, Dwarf_Line *line,
+/*
+ * libdw leaves a name relative when the line table's directory is (gcc
+ * writes the directory as given on its command line): complete it with
+ * the CU's compilation directory, so readers need not know where the
+ * build ran.  Returns the interned name or NULL and sets errno.
+ */
+static const char *intern_file(struct site_strings *strings, const char *file,
+			       const char *comp_dir)
+{
+	const char *ret;
+	char *full;
+
+	if (file[0] == '/' || !comp_dir || comp_dir[0] != '/')
+		return site_strings_intern(strings, file);
+	if (asprintf(&full, "%s/%s", comp_dir, file) < 0)
+		return NULL;
+	ret = site_strings_intern(strings, full);
+	free(full);
+	return ret;
+}
+
+static int set_site_line(struct site *s, const struct line_row *row,
 			 struct site_strings *strings)
 {
-	const char *file = dwarf_linesrc(line, NULL, NULL);
+	const char *file = dwarf_linesrc(row->line, NULL, NULL);
 	int lineno;
 
-	if (!file || !*file || dwarf_lineno(line, &lineno) || lineno <= 0)
+	if (!file || !*file || dwarf_lineno(row->line, &lineno) || lineno <= 0)
 		return 0;
-	s->file = site_strings_intern(strings, file);
+	s->file = intern_file(strings, file, row->comp_dir);
 	if (!s->file)
 		return -ENOMEM;
 	s->line = lineno;
@@ -155,10 +183,10 @@ int sites_dwarf_lines(Elf *elf, struct site_strings *strings,
 		goto out;
 	*has_dwarf = vec.n > 0;
 	for (i = 0; i < n; i++) {
-		Dwarf_Line *line = find_line(&vec, sites[i].vaddr);
+		const struct line_row *row = find_line(&vec, sites[i].vaddr);
 
-		if (line) {
-			err = set_site_line(&sites[i], line, strings);
+		if (row) {
+			err = set_site_line(&sites[i], row, strings);
 			if (err)
 				goto out;
 		}

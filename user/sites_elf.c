@@ -305,6 +305,7 @@ static int merge_symbols(struct sym_vec *vec, struct site_strings *strings,
 		s->offset = best->offset;
 		s->probe_offset = best->offset;
 		s->size = best->size;
+		s->flags = SITE_FUNC_ENTRY;
 		for (j = i + 1; j < vec->n && vec->v[j].vaddr == best->vaddr; j++) {
 			if (strcmp(vec->v[j].name, best->name))
 				s->flags |= SITE_ALIAS;
@@ -403,6 +404,10 @@ int site_table_add_elf(struct site_table *t, const char *open_path,
 	if (!why)
 		why = &why_unused;
 	*why = NULL;
+	if (o && o->kind != SITE_KIND_FUNC) {
+		*why = "only function sites (--sites func) are implemented";
+		return -EOPNOTSUPP;
+	}
 	err = elf_file_open(&ef, open_path, why);
 	if (err)
 		goto out;
@@ -430,6 +435,8 @@ int site_table_add_elf(struct site_table *t, const char *open_path,
 		if (err)
 			goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		sites[i].func_line = sites[i].line;
 	err = describe_module(t, &ef, open_path, display_path, &m);
 	if (err)
 		goto out;

@@ -4,7 +4,7 @@
 # noinline keep every counted function a distinct function entry.  Built
 # without sanitizers: they are targets, not ukcov.
 
-INTEGRATION_FIXTURES := $(addprefix $(OUTPUT)/fixtures/,tally server nosyms)
+INTEGRATION_FIXTURES := $(addprefix $(OUTPUT)/fixtures/,tally server lockfirst nosyms)
 
 FIXTURE_CFLAGS := -O1 -g -fno-inline -fno-ipa-icf -pthread -Wall -Wextra -Werror
 
@@ -17,3 +17,8 @@ $(OUTPUT)/fixtures/tally $(OUTPUT)/fixtures/server: $(OUTPUT)/fixtures/%: \
 $(OUTPUT)/fixtures/nosyms: tests/fixtures/nosyms.c | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -nostdlib -static -s -Wall -Wextra -Werror $< -o $@
+
+# A function whose first instruction is lock-prefixed (x86: unprobeable).
+$(OUTPUT)/fixtures/lockfirst: tests/fixtures/lockfirst.c | $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) $< -o $@

@@ -125,3 +125,27 @@ test_run_replaces_output()
 	grep -q '^# ukcov' "$T/out/cov" && fail "text from the earlier run remains"
 	kcov_parse "$T/out/cov" >/dev/null 2>"$T/perr" || fail "not a kcov stream: $(cat "$T/perr")"
 }
+
+test_run_lock_prefixed_entry()
+{
+	local listed count
+
+	setup
+	[ "$(uname -m)" = x86_64 ] || skip "x86-64 only"
+	objdump -d "$FIXTURES/lockfirst" 2>/dev/null | grep -A1 '<lock_first>:' | grep -q 'lock ' ||
+		skip "lock_first does not start with a lock prefix here"
+	sites_map "$FIXTURES/lockfirst" "$T/sites"
+	listed=$(awk '$2 == "lock_first"' "$T/sites")
+	TALLY_OUT=$T/tally "$UKCOV" run -o "$T/cov" -- "$FIXTURES/lockfirst" 5 >/dev/null 2>"$T/err" ||
+		fail "ukcov run exited $?: $(cat "$T/err")"
+	grep -qx 'lock_first 5' "$T/tally" || fail "fixture tally is off: $(cat "$T/tally")"
+	count=$(report_data "$T/cov" | awk '$3 == "lock_first" { print $2 }')
+	# A listed site must count; an unlisted one must not be reported.
+	if [ -n "$listed" ]; then
+		[ "$count" = 5 ] ||
+			fail "lock_first is a site but counted '${count:-nothing}' of 5 calls (probe on a lock-prefixed instruction?)"
+	else
+		[ -z "$count" ] || fail "lock_first is no site but reported $count"
+	fi
+	return 0
+}

@@ -11,7 +11,8 @@ UNIT_FIX_CFLAGS := -O1 -g -fno-inline -Wall -Werror
 
 UNIT_FIXTURES := $(addprefix $(UNIT_FIX)/, \
 	sites_basic.c sites-pie sites-nopie sites-stripped sites-reloc.o \
-	sites-alias sites-ifunc sites-nosyms sites-not-elf sites-truncated)
+	sites-alias sites-ifunc sites-nosyms sites-not-elf sites-truncated \
+	sites-truncated-text)
 
 # A changed recipe rebuilds the fixtures too.
 $(UNIT_FIXTURES): tests/unit/fixtures.mk
@@ -60,7 +61,12 @@ $(UNIT_FIX)/sites-not-elf: $(UNIT_FIX_SRC)/sites_nosyms.c | $(UNIT_FIX)
 	$(call msg,FIXTURE,$@)
 	$(Q)cp $< $@
 
-# Headers intact, the rest cut off.
+# ELF and program headers intact, the code cut off.
 $(UNIT_FIX)/sites-truncated: $(UNIT_FIX)/sites-pie
 	$(call msg,FIXTURE,$@)
 	$(Q)head -c 3000 $< > $@
+
+# Code intact, section headers and symbols cut off.
+$(UNIT_FIX)/sites-truncated-text: $(UNIT_FIX)/sites-pie
+	$(call msg,FIXTURE,$@)
+	$(Q)head -c 8192 $< > $@

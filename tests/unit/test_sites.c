@@ -240,8 +240,8 @@ static void test_pie_nopie_same_functions(void **state)
 
 		/* Code differs (PIC or not), so sizes may; flags may not. */
 		assert_true(a->size > 0 && b->size > 0);
-		assert_int_equal(a->flags, 0);
-		assert_int_equal(b->flags, 0);
+		assert_int_equal(a->flags, SITE_FUNC_ENTRY);
+		assert_int_equal(b->flags, SITE_FUNC_ENTRY);
 	}
 	for (i = 0; i < pie->nsites; i++)
 		fx_pie += !strncmp(pie->sites[i].func, "fx_", 3);
@@ -294,7 +294,7 @@ static void test_alias_alphabetical_among_globals(void **state)
 	(void)state;
 	assert_true(must_find(t, "fx_g1")->flags & SITE_ALIAS);
 	assert_null(find_site(t, "fx_g2"));
-	assert_int_equal(must_find(t, "fx_single")->flags, 0);
+	assert_int_equal(must_find(t, "fx_single")->flags, SITE_FUNC_ENTRY);
 	site_table_free(t);
 }
 
@@ -386,6 +386,12 @@ static void test_truncated_is_error(void **state)
 {
 	(void)state;
 	expect_add_error(FIX("sites-truncated"), 0);
+}
+
+static void test_truncated_after_code_is_error(void **state)
+{
+	(void)state;
+	expect_add_error(FIX("sites-truncated-text"), 0);
 }
 
 static void test_missing_file_enoent(void **state)
@@ -633,6 +639,8 @@ static void test_dwarf_file_line(void **state)
 		char *got;
 
 		assert_non_null(s->file);
+		/* Absolute, so it means the same whatever the reader's cwd. */
+		assert_int_equal(s->file[0], '/');
 		got = realpath(s->file, NULL);
 		assert_non_null(got);
 		assert_string_equal(got, want);
@@ -728,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_not_elf_enoexec),
 		cmocka_unit_test(test_relocatable_enoexec),
 		cmocka_unit_test(test_truncated_is_error),
+		cmocka_unit_test(test_truncated_after_code_is_error),
 		cmocka_unit_test(test_missing_file_enoent),
 		cmocka_unit_test(test_error_leaves_table_unchanged),
 		cmocka_unit_test(test_corrupt_symtab_entsize),

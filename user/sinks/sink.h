@@ -52,6 +52,7 @@ struct sink_ops {
 struct sink {
 	const struct sink_ops *ops;
 	FILE *out;
+	void *priv;		/* the format's own state, if it needs any */
 };
 
 /* The format named @name, or NULL. */

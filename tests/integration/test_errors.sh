@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# Bad input: every refusal is one "ukcov: " line on stderr, the documented
+# exit status, nothing on stdout, no file (not even a temporary one) in the
+# output directory, and no BPF link left behind.
+
+# Every case runs in $T/work and writes its -o files there.
+err_setup()
+{
+	setup
+	mkdir "$T/work"
+}
+
+# expect_error CODE CMD [ARGS...]: runs CMD in $T/work and checks the above.
+# $ERR_RE, when set, must match the message.  The message is left in
+# $T/err.stderr.
+expect_error()
+{
+	local want=$1 links="" rc lines what="$*"
+
+	shift
+	command -v bpftool >/dev/null && links=$(bpf_links)
+	ls -A "$T/work" >"$T/ls.before"
+	(cd "$T/work" && exec "$@") >"$T/err.stdout" 2>"$T/err.stderr" </dev/null
+	rc=$?
+	[ "$rc" -eq "$want" ] ||
+		fail "$what: exit $rc, expected $want ($(head -c 300 "$T/err.stderr"))"
+	lines=$(wc -l <"$T/err.stderr")
+	[ "$lines" -eq 1 ] ||
+		fail "$what: $lines lines on stderr: $(head -c 300 "$T/err.stderr" | tr '\n' '|')"
+	grep -q '^ukcov: ' "$T/err.stderr" ||
+		fail "$what: message lacks 'ukcov: ': $(cat "$T/err.stderr")"
+	if [ -n "${ERR_RE:-}" ]; then
+		grep -Eq -- "$ERR_RE" "$T/err.stderr" ||
+			fail "$what: message does not match /$ERR_RE/: $(cat "$T/err.stderr")"
+	fi
+	[ -s "$T/err.stdout" ] && fail "$what: wrote to stdout: $(head -c 200 "$T/err.stdout")"
+	ls -A "$T/work" | cmp -s "$T/ls.before" - ||
+		fail "$what: files appeared in the output directory: $(ls -A "$T/work" | tr '\n' ' ')"
+	if [ -n "$links" ]; then
+		[ "$(bpf_links)" -eq "$links" ] || fail "$what: BPF links went from $links to $(bpf_links)"
+	fi
+	return 0
+}
+
+test_err_missing_command()
+{
+	err_setup
+	expect_error 127 "$UKCOV" run -o cov -- "$T/no-such-program"
+	expect_error 127 "$UKCOV" run -o cov -- ukcov-test-no-such-command
+	expect_error 1 "$UKCOV" sites -o cov "$T/no-such-program"
+}
+
+test_err_not_executable()
+{
+	err_setup
+	cp "$FIXTURES/tally" "$T/tally"
+	chmod 644 "$T/tally"
+	TALLY_OUT=$T/tally.out expect_error 126 "$UKCOV" run -o cov -- "$T/tally"
+	[ -e "$T/tally.out" ] && fail "the command ran"
+	return 0
+}
+
+test_err_not_elf()
+{
+	err_setup
+	printf '#!/bin/sh\ntouch "%s"\n' "$T/ran" >"$T/script"
+	chmod 755 "$T/script"
+	expect_error 125 "$UKCOV" run -o cov -- "$T/script"
+	[ -e "$T/ran" ] && fail "ukcov ran a command it cannot cover"
+	printf 'just text\n' >"$T/text"
+	expect_error 1 "$UKCOV" sites -o cov "$T/text"
+	expect_error 1 "$UKCOV" sites -o cov "$T/script"
+}
+
+test_err_no_function_symbols()
+{
+	err_setup
+	[ -x "$FIXTURES/nosyms" ] || fail "fixture nosyms is missing"
+	readelf -sW "$FIXTURES/nosyms" 2>/dev/null | grep -q ' FUNC ' &&
+		fail "fixture nosyms has function symbols"
+	expect_error 1 "$UKCOV" sites -o cov "$FIXTURES/nosyms"
+}
+
+test_err_dead_pid()
+{
+	local pid
+
+	err_setup
+	sh -c 'exit 0' &
+	pid=$!
+	wait "$pid"
+	alive "$pid" && skip "pid $pid was reused"
+	expect_error 1 "$UKCOV" attach -p "$pid" -o cov --duration 5s
+}
+
+test_err_usage()
+{
+	err_setup
+	expect_error 2 "$UKCOV" sites --bogus-flag "$FIXTURES/tally"
+	expect_error 2 "$UKCOV" sites
+	expect_error 2 "$UKCOV" attach --bogus-flag -p 1
+	expect_error 2 "$UKCOV" attach -o cov
+	expect_error 2 "$UKCOV" attach -p not-a-pid -o cov
+	expect_error 2 "$UKCOV" attach -p 1 -o cov --format bogus
+	expect_error 2 "$UKCOV" attach -p 1 -o cov --duration bogus
+	expect_error 2 "$UKCOV" attach -p 1 -o cov --interval 5parsecs
+	TALLY_OUT=$T/tally.out expect_error 125 "$UKCOV" run --bogus-flag -- "$FIXTURES/tally"
+	TALLY_OUT=$T/tally.out expect_error 125 "$UKCOV" run -o cov --format bogus -- "$FIXTURES/tally"
+	TALLY_OUT=$T/tally.out expect_error 125 "$UKCOV" run -o cov --interval -1 -- "$FIXTURES/tally"
+	expect_error 125 "$UKCOV" run -o cov
+	[ -e "$T/tally.out" ] && fail "the command ran despite a usage error"
+	return 0
+}
+
+test_err_unwritable_output()
+{
+	err_setup
+	expect_error 1 "$UKCOV" sites -o /nonexistent/dir/x "$FIXTURES/tally"
+	TALLY_OUT=$T/tally.out expect_error 125 "$UKCOV" run -o /nonexistent/dir/x -- "$FIXTURES/tally"
+	[ -e "$T/tally.out" ] && fail "the command ran though its output cannot be written"
+	mkdir "$T/work/dir"
+	expect_error 1 "$UKCOV" sites -o dir "$FIXTURES/tally"
+	[ -z "$(ls -A "$T/work/dir")" ] || fail "wrote into the directory given as -o"
+	server_start
+	expect_error 1 "$UKCOV" attach -p "$SRV_PID" -o /nonexistent/dir/x --duration 5s
+	server_quit
+}
+
+test_err_symlink_output()
+{
+	err_setup
+	printf 'precious\n' >"$T/target"
+	ln -s "$T/target" "$T/work/link"
+	expect_error 1 "$UKCOV" sites -o link "$FIXTURES/tally"
+	TALLY_OUT=$T/tally.out expect_error 125 "$UKCOV" run -o link -- "$FIXTURES/tally"
+	[ -e "$T/tally.out" ] && fail "the command ran though its output was refused"
+	[ -L "$T/work/link" ] || fail "the symlink was replaced"
+	[ "$(readlink "$T/work/link")" = "$T/target" ] || fail "the symlink was changed"
+	[ "$(cat "$T/target")" = precious ] || fail "the symlink's target was written"
+	# A dangling one must not be followed into creating its target.
+	ln -s "$T/created" "$T/work/dangling"
+	expect_error 1 "$UKCOV" sites -o dangling "$FIXTURES/tally"
+	[ -e "$T/created" ] && fail "followed a dangling symlink"
+	return 0
+}
+
+test_err_no_privileges()
+{
+	local np
+
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	err_setup
+	np="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	# Everything nobody needs must be reachable by nobody.
+	chmod 755 "$T"
+	mkdir "$T/bin"
+	cp "$UKCOV" "$FIXTURES/tally" "$FIXTURES/server" "$T/bin/"
+	chmod -R a+rX "$T/bin"
+	chown 65534:65534 "$T/work"
+	$np true 2>/dev/null || skip "setpriv cannot switch to uid 65534"
+	$np sh -c "grep -q '^CapEff:[[:space:]]*0*\$' /proc/self/status" ||
+		fail "setpriv kept capabilities"
+	ERR_RE='CAP_BPF.*CAP_PERFMON|CAP_PERFMON.*CAP_BPF'
+	TALLY_OUT=$T/work/tally.out \
+		expect_error 125 $np "$T/bin/ukcov" run -o cov -- "$T/bin/tally"
+	[ -e "$T/work/tally.out" ] && fail "the command ran though nothing could be covered"
+	SRV_BIN=$T/bin/server
+	server_start $np
+	expect_error 1 $np "$T/bin/ukcov" attach -p "$SRV_PID" -o cov --duration 5s
+	server_cmd "call 1 1" >/dev/null
+	server_quit
+}
+
+test_err_kcov_to_terminal()
+{
+	command -v script >/dev/null || skip "script(1) is not installed"
+	setup
+	# script gives the command a terminal as stdout; -e returns its status.
+	TALLY_OUT=$T/tally.out SHELL=/bin/sh script -qec \
+		"$UKCOV run --format kcov -- $FIXTURES/tally -n 1" /dev/null >"$T/tty" 2>&1 </dev/null
+	RC=$?
+	[ "$RC" -eq 125 ] || fail "kcov to a terminal: exit $RC: $(head -c 300 "$T/tty")"
+	[ "$(grep -c '^ukcov: ' "$T/tty")" -eq 1 ] ||
+		fail "expected one 'ukcov: ' line: $(head -c 300 "$T/tty")"
+	[ -e "$T/tally.out" ] && fail "the command ran though its output was refused"
+	[ "$(tr -d '\r' <"$T/tty" | grep -vc '^ukcov: ')" -eq 0 ] ||
+		fail "wrote more than the message to the terminal: $(head -c 300 "$T/tty")"
+	server_start
+	SHELL=/bin/sh script -qec "$UKCOV attach -p $SRV_PID --format kcov --duration 5s" \
+		/dev/null >"$T/tty" 2>&1 </dev/null
+	RC=$?
+	[ "$RC" -eq 1 ] || fail "attach kcov to a terminal: exit $RC: $(head -c 300 "$T/tty")"
+	server_quit
+}
+
+test_cli_help_version()
+{
+	local cmd
+
+	setup
+	"$UKCOV" --version >"$T/out" 2>&1 || fail "--version exited $?"
+	grep -Eq '[0-9]+\.[0-9]+\.[0-9]+' "$T/out" || fail "--version: $(cat "$T/out")"
+	"$UKCOV" --help >"$T/out" 2>&1 || fail "--help exited $?"
+	for cmd in sites run attach; do
+		grep -q "$cmd" "$T/out" || fail "--help does not mention $cmd"
+		"$UKCOV" "$cmd" --help >"$T/out" 2>&1 || fail "$cmd --help exited $?"
+		grep -qi usage "$T/out" || fail "$cmd --help has no usage: $(head -c 200 "$T/out")"
+	done
+}
