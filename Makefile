@@ -32,7 +32,8 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARNFLAGS) $(SANFLAGS) -MMD -MP
 override CPPFLAGS += -D_GNU_SOURCE -DUKCOV_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuser -I$(OUTPUT)
-LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf libdw libelf 2>/dev/null || echo -lbpf -ldw -lelf -lz) -lm
+LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf libdw libelf 2>/dev/null || echo -lbpf -ldw -lelf -lz) \
+	$(shell $(PKG_CONFIG) --libs capstone 2>/dev/null || echo -lcapstone) -lm
 override LDFLAGS += $(SANFLAGS)
 
 ifeq ($(V),1)
@@ -62,6 +63,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # The BPF object and skeleton are inputs of every user object, not throwaways.
 .SECONDARY:
 .PHONY: all deps demo check unit unit-san integration clean bench
+.PHONY: examples ring-bench
 
 all: $(OUTPUT)/ukcov ukcov
 
@@ -102,6 +104,109 @@ $(OUTPUT)/ukcov: $(CMD_OBJS) $(CORE_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# ---- libukcov: the ring's consumer side (include/ukcov/ring.h) ----------------
+
+# Position-independent objects serve both the archive and the shared
+# library.  The soname carries the major version of UKCOV_LIB_VERSION_MAJOR.
+LIBUKCOV_SRCS := $(wildcard lib/*.c)
+LIBUKCOV_OBJS := $(patsubst lib/%.c,$(OUTPUT)/lib/%.o,$(LIBUKCOV_SRCS))
+LIBUKCOV_A := $(OUTPUT)/libukcov.a
+LIBUKCOV_SO := $(OUTPUT)/libukcov.so.1
+
+all: $(LIBUKCOV_A) $(LIBUKCOV_SO)
+
+$(OUTPUT)/lib:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/lib/%.o: lib/%.c | $(OUTPUT)/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c $< -o $@
+
+$(LIBUKCOV_A): $(LIBUKCOV_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBUKCOV_SO): $(LIBUKCOV_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libukcov.so.1 $^ -o $@
+	$(Q)ln -sf libukcov.so.1 $(OUTPUT)/libukcov.so
+
+# ---- the fuzzer example (examples/fuzz) and the ring benchmark ---------------
+
+# Targets are built like fixtures: every check its own function, so that
+# function sites see the fuzzer's progress byte by byte.
+FUZZ_OUT := $(OUTPUT)/examples/fuzz
+FUZZ_TARGET_CFLAGS := -O1 -g -fno-inline -fno-ipa-icf -Wall -Wextra -Werror
+EXAMPLES := $(FUZZ_OUT)/fuzzer $(FUZZ_OUT)/target $(FUZZ_OUT)/persistent_target
+
+examples: $(EXAMPLES)
+
+$(FUZZ_OUT) $(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUT)/fuzzer: examples/fuzz/fuzzer.c include/ukcov/ring.h $(LIBUKCOV_A) | $(FUZZ_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIBUKCOV_A) -o $@
+
+$(FUZZ_OUT)/target: examples/fuzz/target.c examples/fuzz/target.h | $(FUZZ_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FUZZ_TARGET_CFLAGS) $< -o $@
+
+$(FUZZ_OUT)/persistent_target: examples/fuzz/persistent_target.c examples/fuzz/target.c \
+		examples/fuzz/target.h | $(FUZZ_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FUZZ_TARGET_CFLAGS) -DTARGET_NO_MAIN $(filter %.c,$^) -o $@
+
+$(OUTPUT)/bench/ring_bench: bench/ring_bench.c include/ukcov/ring.h $(LIBUKCOV_A) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIBUKCOV_A) -lm -o $@
+
+# Collect round trip and inputs/s of the persistent example (needs root).
+ring-bench: $(OUTPUT)/ukcov $(OUTPUT)/bench/ring_bench $(FUZZ_OUT)/persistent_target
+	$(Q)$(OUTPUT)/bench/ring_bench -u $(OUTPUT)/ukcov -t $(FUZZ_OUT)/persistent_target
+
+bench: ring-bench
+
+# ---- bench/run.sh: the measurements in BENCHMARKS.md (never part of check) ---
+
+BENCH_OUT := $(OUTPUT)/bench
+BENCH_TOOLS := $(addprefix $(BENCH_OUT)/,trap_bench attach_bench drain_bench mem_bench)
+BENCH_BINS := $(BENCH_TOOLS) $(BENCH_OUT)/hot $(BENCH_OUT)/hot-gcov $(BENCH_OUT)/funcs
+
+$(BENCH_OUT)/empty.bpf.o: bench/empty.bpf.c $(OUTPUT)/vmlinux.h | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
+		-Wall -Werror -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(BENCH_OUT)/empty.skel.h: $(BENCH_OUT)/empty.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# The workload is built the way a distribution builds: -O2, no sanitizer.
+$(BENCH_OUT)/hot: bench/hot.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -std=gnu11 $(WARNFLAGS) $< -o $@
+
+$(BENCH_OUT)/hot-gcov: bench/hot.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -std=gnu11 $(WARNFLAGS) --coverage $< -o $@
+
+$(BENCH_TOOLS): $(BENCH_OUT)/%: bench/%.c $(CORE_LIB) $(BENCH_OUT)/empty.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -I$(BENCH_OUT) $(CFLAGS) $(LDFLAGS) $< $(CORE_LIB) $(LDLIBS) -o $@
+
+# 100k functions: slow to compile (~20 s), so it depends on the script only.
+$(BENCH_OUT)/funcs: bench/gen_funcs.sh | $(BENCH_OUT)
+	$(call msg,GEN,$@)
+	$(Q)CC=$(CC) sh bench/gen_funcs.sh $(BENCH_OUT) 100000 10
+
+bench: $(OUTPUT)/ukcov $(BENCH_BINS)
+	$(Q)sh scripts/deps.sh bench
+	$(Q)bash bench/run.sh $(OUTPUT)
+
+-include $(wildcard $(BENCH_OUT)/*.d)
+
 # ---- tests ------------------------------------------------------------------
 
 # Each suite says what fixtures it needs: UNIT_FIXTURES, INTEGRATION_FIXTURES.
@@ -111,6 +216,13 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_LIB) $(UNIT_FIXTURES) | $(OUT
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DFIXTURE_DIR='"$(abspath $(OUTPUT)/fixtures)"' \
 		$(LDFLAGS) $< $(CORE_LIB) $(LDLIBS) -lcmocka -pthread -o $@
+
+# test_ring covers libukcov too: the consumer against the collector.
+$(OUTPUT)/tests/test_ring: tests/unit/test_ring.c $(CORE_LIB) $(LIBUKCOV_A) $(UNIT_FIXTURES) \
+		| $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DFIXTURE_DIR='"$(abspath $(OUTPUT)/fixtures)"' \
+		$(LDFLAGS) $< $(CORE_LIB) $(LIBUKCOV_A) $(LDLIBS) -lcmocka -pthread -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)sh tests/run-unit.sh $(UNIT_BINS)
@@ -143,3 +255,4 @@ clean:
 	$(Q)rm -rf .output ukcov
 
 -include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/sinks/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/lib/*.d)

@@ -1,18 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The whole BPF side of ukcov: one counter per site, nothing else.
+ * The whole BPF side of ukcov: one counter per site, and the bookkeeping
+ * that decides whose hits count.
  *
- * Userspace attaches this program to every site with one uprobe.multi link
- * and gives each uprobe its site index as the BPF cookie.  A hit adds 1 to
- * counters[index] atomically, so threads hitting one site on both CPUs lose
- * nothing; userspace drains the array through mmap (see user/drain.c).
+ * Userspace attaches count_hit to every site with one uprobe.multi link per
+ * module and gives each uprobe its site index as the BPF cookie.  A hit adds
+ * 1 to counters[index] atomically, so threads hitting one site on both CPUs
+ * lose nothing; userspace drains the array through mmap (see user/drain.c).
+ *
+ * Which processes count.  A uprobe.multi link with a pid filter is wrong for
+ * a target that forks: the child inherits the parent's breakpoints and traps
+ * on every hit without ever counting.  So links are attached without a pid
+ * filter (every process mapping the file traps) and, with filter_pids set,
+ * count_hit counts only the processes in `tracked`: userspace seeds it, and
+ * the sched tracepoints below add the children of tracked processes and
+ * remove processes whose last thread exits.  Without filter_pids every
+ * process counts (attach --all) or the kernel's pid filter decides
+ * (--no-follow).
+ *
+ * Userspace learns about execs and new executable mappings (dlopen) of
+ * tracked processes through the `events` ring buffer.  When it has to
+ * attach before the process runs on (a binary or library that is not a
+ * module yet), the program stops the process with SIGSTOP and says so in
+ * the event (held); userspace sends SIGCONT once the probes are in place.
+ * Files already covered are in `known` and cause no event.
+ *
+ * Only libraries mapped once the process runs covered code are reported:
+ * the libraries ld.so maps at startup (libc...) are not dlopen()ed ones,
+ * and probing libc without a pid filter would make every process on the
+ * system trap.  A tracked process is STARTING from its exec until it first
+ * hits a site, RUNNING after.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "counter.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* max_entries is set to the number of sites before load. */
+#define PROT_EXEC 0x4
+#define SIGSTOP 19
+#define MAX_ERRNO 4095
+#define VM_EXEC 0x4
+
+/* Set by userspace before load (see user/probe.c). */
+const volatile bool filter_pids;	/* count only tracked processes */
+const volatile bool follow_forks;	/* children of tracked processes are tracked */
+const volatile bool hold_exec;		/* stop a process that execs an unknown binary */
+const volatile bool mark_running;	/* count_hit moves STARTING processes to RUNNING */
+
+enum track_state { TRACK_STARTING = 1, TRACK_RUNNING = 2 };
+
+/* Events the ring buffer could not take; userspace warns about them. */
+__u64 lost_events;
+/* Children that did not fit in `tracked`. */
+__u64 lost_forks;
+
+/* max_entries is set to the number of counters (sites + reserve) before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -21,13 +67,220 @@ struct {
 	__uint(max_entries, 1);
 } counters SEC(".maps");
 
+/* The tracked processes, by tgid (initial pid namespace): enum track_state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 65536);
+} tracked SEC(".maps");
+
+/* Files that are modules already (or that userspace decided to skip). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ukcov_file_id);
+	__type(value, __u8);
+	__uint(max_entries, 4096);
+} known SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline __u8 *tracked_state(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&tracked, &tgid);
+}
+
 SEC("uprobe.multi")
 int count_hit(struct pt_regs *ctx)
 {
 	__u32 index = bpf_get_attach_cookie(ctx);
-	__u64 *counter = bpf_map_lookup_elem(&counters, &index);
+	__u64 *counter;
 
+	if (filter_pids || mark_running) {
+		__u8 *state = tracked_state(bpf_get_current_pid_tgid() >> 32);
+
+		if (!state) {
+			if (filter_pids)
+				return 0;
+		} else if (*state != TRACK_RUNNING) {
+			*state = TRACK_RUNNING;
+		}
+	}
+	counter = bpf_map_lookup_elem(&counters, &index);
 	if (counter)
 		__sync_fetch_and_add(counter, 1);
+	return 0;
+}
+
+/* Fires for new threads too; only a new thread group is a new process. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(track_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u8 *state, copy;
+
+	if (!follow_forks || child->pid != ctgid)
+		return 0;
+	state = tracked_state(ptgid);
+	if (!state)
+		return 0;
+	copy = *state;	/* same image, same stage */
+	if (bpf_map_update_elem(&tracked, &ctgid, &copy, BPF_ANY))
+		__sync_fetch_and_add(&lost_forks, 1);
+	return 0;
+}
+
+/*
+ * Every exiting thread passes here; the process is gone when the last one
+ * does.  signal->live is decremented before the tracepoint (do_exit), and
+ * reading it works on kernels whose tracepoint lacks the group_dead
+ * argument (before 6.16).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(track_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	struct ukcov_event *ev;
+
+	if (p->signal->live.counter != 0)
+		return 0;
+	if (bpf_map_delete_elem(&tracked, &tgid))
+		return 0;	/* not ours */
+	/* Tells userspace to look whether anything tracked is left. */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = UKCOV_EV_EXIT;
+	ev->pid = tgid;
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+static __always_inline void file_id(struct file *f, struct ukcov_file_id *id)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+
+	id->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	id->ino = BPF_CORE_READ(inode, i_ino);
+}
+
+/*
+ * SIGSTOP to the current process, delivered before it returns to user
+ * mode: not one instruction of the new code runs before userspace has
+ * attached and sent SIGCONT.
+ */
+static __always_inline __u32 hold_current(void)
+{
+	return bpf_send_signal(SIGSTOP) == 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(watch_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = p->tgid;
+	struct ukcov_event *ev;
+	__u8 *state = tracked_state(tgid);
+
+	if (!state)
+		return 0;
+	*state = TRACK_STARTING;	/* a new image: ld.so maps its libraries next */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = UKCOV_EV_EXEC;
+	ev->pid = tgid;
+	file_id(bprm->file, &ev->file);
+	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), BPF_CORE_READ(bprm, filename));
+	if (hold_exec && !bpf_map_lookup_elem(&known, &ev->file))
+		ev->held = hold_current();
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* What bpf_find_vma() found at the new mapping's address. */
+struct mmap_ctx {
+	struct ukcov_file_id file;
+	__u64 pgoff;
+	const unsigned char *name;
+	bool exec_file;
+};
+
+static long inspect_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct mmap_ctx *c = data;
+	struct file *f = vma->vm_file;
+
+	if (!f || !(vma->vm_flags & VM_EXEC))
+		return 0;
+	file_id(f, &c->file);
+	c->pgoff = vma->vm_pgoff;
+	c->name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	c->exec_file = true;
+	return 0;
+}
+
+/*
+ * New executable file mappings: what ld.so does for dlopen().  Seen at the
+ * exit of mmap(2), where the mapping exists and the process has not
+ * returned to user mode: fentry/fexit and kprobes on the mm code would be
+ * more direct, but kernels locked down for integrity refuse them, and
+ * raw syscall tracepoints always work.  Mappings made by execve itself are
+ * left to watch_exec; ld.so's startup mmaps come before the process is
+ * RUNNING.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(watch_mmap, struct pt_regs *regs, long ret)
+{
+	struct mmap_ctx c = {};
+	struct ukcov_event *ev;
+	__u8 *state;
+	long nr, len;
+
+#if defined(__TARGET_ARCH_x86)
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr != 9 /* __NR_mmap */ || !(BPF_CORE_READ(regs, dx) & PROT_EXEC))
+		return 0;
+	len = BPF_CORE_READ(regs, si);
+#elif defined(__TARGET_ARCH_arm64)
+	nr = BPF_CORE_READ(regs, syscallno);
+	if (nr != 222 /* __NR_mmap */ || !(BPF_CORE_READ(regs, regs[2]) & PROT_EXEC))
+		return 0;
+	len = BPF_CORE_READ(regs, regs[1]);
+#else
+	return 0;
+#endif
+	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
+		return 0;
+	state = tracked_state(bpf_get_current_pid_tgid() >> 32);
+	if (!state || *state != TRACK_RUNNING)
+		return 0;
+	if (bpf_find_vma(bpf_get_current_task_btf(), ret, inspect_vma, &c, 0) || !c.exec_file)
+		return 0;
+	if (bpf_map_lookup_elem(&known, &c.file))
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = UKCOV_EV_MMAP;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->file = c.file;
+	ev->addr = ret;
+	ev->len = len;
+	ev->pgoff = c.pgoff;
+	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), c.name);
+	ev->held = hold_current();
+	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }

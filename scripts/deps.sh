@@ -6,10 +6,46 @@
 # from bookworm-backports; newer distributions' stock packages serve.
 set -eu
 
+# `deps.sh bench`: what only `make bench` needs (bench/run.sh): bpftrace and
+# valgrind to compare with, and deb-src entries plus dpkg-dev so that
+# `apt-get source` can fetch the real program it measures.  Never part of
+# the default path (make deps / make check).
+if [ "${1:-}" = bench ]; then
+	bench_pkgs="bpftrace valgrind dpkg-dev gcc make"
+	src_list=/etc/apt/sources.list.d/ukcov-src.sources
+	bench_missing=""
+	for p in $bench_pkgs; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			bench_missing="$bench_missing $p"
+	done
+	[ -n "$bench_missing" ] || [ ! -e "$src_list" ] || exit 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: bench needs:$bench_missing and deb-src entries; run as root" >&2
+		exit 1
+	fi
+	if [ ! -e "$src_list" ]; then
+		codename=$(. /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-bookworm}")
+		echo "deps: adding deb-src entries for apt-get source ($src_list)" >&2
+		cat >"$src_list" <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $codename
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	fi
+	echo "deps: bench: installing:$bench_missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	{ apt-get -y -q update && apt-get -y -q -o Dpkg::Use-Pty=0 install \
+		--no-install-recommends $bench_pkgs; } >/tmp/ukcov-deps.log 2>&1 ||
+		{ echo "deps: bench: apt-get failed, see /tmp/ukcov-deps.log" >&2; exit 1; }
+	exit 0
+fi
+
 need_libbpf=1.3
 
 # Packages from the release itself.
-base="make gcc clang llvm pkg-config libcmocka-dev libcapstone-dev lcov
+base="make gcc clang llvm pkg-config libcmocka-dev libcapstone-dev lcov libxml2-utils
       binutils procps util-linux iproute2"
 # The BPF tool chain, possibly from backports.
 bpf="libbpf-dev bpftool libelf-dev libdw-dev"

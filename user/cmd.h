@@ -16,5 +16,6 @@ enum {
 int cmd_sites(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif /* UKCOV_CMD_H */

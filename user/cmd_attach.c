@@ -19,15 +19,22 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: ukcov attach -p PID [OPTIONS]\n"
+"       ukcov attach --all [OPTIONS] BINARY\n"
 "\n"
 "Probes every function of the executable that process PID runs and counts\n"
-"what that process (all its threads) executes from now on.  Ends at Ctrl-C\n"
-"(SIGINT) or SIGTERM, after --duration, or when the process exits; then\n"
-"the probes are removed and the coverage is written.  The process is not\n"
-"stopped or restarted; once ukcov is gone it runs at native speed again.\n"
+"what that process (all its threads) and its descendants (those running and\n"
+"those it forks from now on; not with --no-follow) execute from now on.\n"
+"Ends at Ctrl-C (SIGINT) or SIGTERM, after --duration, or when the process\n"
+"and its followed descendants have exited; then the probes are removed and\n"
+"the coverage is written.  The process is not stopped or restarted; once\n"
+"ukcov is gone it runs at native speed again.\n"
+"\n"
+"With --all, counts every process on the system that runs BINARY (or maps\n"
+"it), now or later, until Ctrl-C or --duration.\n"
 "\n"
 "Options:\n"
-"  -p, --pid PID         the process to cover (required)\n"
+"  -p, --pid PID         the process to cover\n"
+"      --all             cover every process running BINARY, system-wide\n"
 "  -d, --duration DUR    stop after DUR (e.g. 500ms, 5s, 2m)\n"
 COLLECT_OPTIONS_HELP
 "\n"
@@ -35,7 +42,10 @@ COLLECT_OPTIONS_HELP
 "\n"
 "Examples:\n"
 "  ukcov attach -p $(pidof mydaemon) -o cov.txt      until Ctrl-C\n"
-"  ukcov attach -p 1234 --duration 10s -o cov.kcov\n");
+"  ukcov attach -p 1234 --duration 10s -o cov.kcov\n"
+"  ukcov attach -p 1234 --libs --include '*libssl*' -o cov.txt   one library\n"
+"  ukcov attach -p 1234 --ring /tmp/cov.ring        per-request PCs (libukcov)\n"
+"  ukcov attach --all --duration 1m -o cov.txt /usr/sbin/mydaemon\n");
 }
 
 /* The executable's path for reports; " (deleted)" is the kernel's note, not the name. */
@@ -56,11 +66,53 @@ static char *exe_path(pid_t pid)
 	return strdup(buf);
 }
 
+/*
+ * attach --all: every process mapping @binary, system-wide, with no pid
+ * filter anywhere; ends at a signal or after @duration only.
+ */
+static int attach_all(const struct collect_opts *o, const char *binary, uint64_t duration)
+{
+	struct session s = { .sigfd = -1 };
+	struct run_info ri = { .mode = "count", .exit_status = -1 };
+	char target[PATH_MAX + 64];
+	enum session_end end;
+	char *path;
+	int signo, ret = EXIT_FAIL;
+
+	path = realpath(binary, NULL);
+	if (!path) {
+		error("%s: %s", binary, strerror(errno));
+		return EXIT_FAIL;
+	}
+	snprintf(target, sizeof(target), "all processes (%s)", path);
+	ri.target = target;
+	ri.site_kind = site_kind_name(o->sites.kind);
+	if (session_init(&s, o))
+		goto out;
+	s.procs_mode = PROCS_ALL;
+	if (session_open_outputs(&s) || session_load_sites(&s, path, path, NULL) ||
+	    session_load_probe(&s) || session_attach(&s, NULL, -1))
+		goto out;
+	fprintf(stderr, "ukcov: attached to every process running %s (%zu sites); Ctrl-C to stop\n",
+		path, s.table->nsites);
+	if (session_collect(&s, -1, duration, &end, &signo))
+		goto out;
+	info("stopping: %s", end == SESSION_TIMED_OUT ? "duration elapsed" : strsignal(signo));
+	if (session_finish(&s, &ri))
+		goto out;
+	ret = EXIT_OK;
+out:
+	session_close(&s);
+	free(path);
+	return ret;
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "all", no_argument, NULL, 'A' },
 		COLLECT_LONG_OPTIONS, {}
 	};
 	struct session s = { .sigfd = -1 };
@@ -69,6 +121,7 @@ int cmd_attach(int argc, char **argv)
 	enum session_end end;
 	char target[PATH_MAX + 64], exe_link[64];
 	char *exe = NULL;
+	bool all = false;
 	uint64_t duration = 0;
 	int opt, err, signo, pid = 0, pidfd = -1, ret = EXIT_FAIL;
 
@@ -85,6 +138,9 @@ int cmd_attach(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			continue;
+		case 'A':
+			all = true;
+			continue;
 		case 'd':
 			if (parse_duration_ms(optarg, &duration) || !duration) {
 				error("attach: bad duration '%s': want e.g. 500ms, 5s or 2m", optarg);
@@ -97,6 +153,25 @@ int cmd_attach(int argc, char **argv)
 			option_error("attach", opt, argv);
 		if (err)
 			return EXIT_USAGE;
+	}
+	if (all) {
+		if (pid) {
+			error("attach: give either -p PID or --all BINARY, not both");
+			return EXIT_USAGE;
+		}
+		if (optind + 1 != argc) {
+			error("attach: --all needs exactly one BINARY (see ukcov attach --help)");
+			return EXIT_USAGE;
+		}
+		/* Nothing is tracked: there is no process to follow from. */
+		if (o.no_follow || o.follow_exec || o.dlopen) {
+			error("attach: --all covers one binary in every process; "
+			      "--no-follow, --follow-exec and --dlopen need -p PID");
+			return EXIT_USAGE;
+		}
+		if (collect_opts_finish(&o))
+			return EXIT_USAGE;
+		return attach_all(&o, argv[optind], duration);
 	}
 	if (optind != argc) {
 		error("attach: unexpected argument '%s' (see ukcov attach --help)", argv[optind]);
@@ -112,6 +187,7 @@ int cmd_attach(int argc, char **argv)
 	ri.site_kind = site_kind_name(o.sites.kind);
 	if (session_init(&s, &o))
 		goto out;
+	s.procs_mode = PROCS_ATTACH;
 	/* The pidfd first: from here on, pid reuse cannot make us probe another process. */
 	pidfd = target_pidfd(pid);
 	if (pidfd == -ESRCH) {
@@ -140,8 +216,14 @@ int cmd_attach(int argc, char **argv)
 	snprintf(target, sizeof(target), "pid %d (%s)", pid, exe);
 	ri.target = target;
 
+	/*
+	 * --libs: the files the process maps, each read and probed through
+	 * /proc/PID/map_files/...; so every module has its own open_path and
+	 * none needs the override.
+	 */
+	s.libs_pid = pid;
 	if (session_open_outputs(&s) || session_load_sites(&s, exe_link, exe, NULL) ||
-	    session_load_probe(&s) || session_attach(&s, exe_link, pid))
+	    session_load_probe(&s) || session_attach(&s, NULL, pid))
 		goto out;
 	fprintf(stderr, "ukcov: attached to pid %d (%zu sites); Ctrl-C to stop\n", pid,
 		s.table->nsites);

@@ -23,10 +23,14 @@ static void usage(FILE *f)
 "Usage: ukcov run [OPTIONS] -- COMMAND [ARGS...]\n"
 "\n"
 "Runs COMMAND with a uprobe on every function of its executable and counts\n"
-"the hits of COMMAND's process (all its threads).  The probes are in place\n"
-"before COMMAND's first instruction.  COMMAND's stdin, stdout and stderr are\n"
-"its own; coverage goes where -o says, written when COMMAND exits (kcov\n"
-"records stream out at every drain).\n"
+"the hits of COMMAND's process (all its threads) and of every process it\n"
+"forks, down the tree (--no-follow: COMMAND's process only).  The probes are\n"
+"in place before COMMAND's first instruction.  COMMAND's stdin, stdout and\n"
+"stderr are its own; coverage goes where -o says, written when COMMAND and\n"
+"every process it started have exited (kcov records stream out at every\n"
+"drain).  Processes that exec another binary are listed in the report\n"
+"(# exec: PID PATH); --follow-exec covers that binary too, --dlopen the\n"
+"libraries they load while running.\n"
 "\n"
 "Options:\n"
 COLLECT_OPTIONS_HELP
@@ -42,7 +46,12 @@ COLLECT_OPTIONS_HELP
 "Examples:\n"
 "  ukcov run -o cov.txt -- ./prog --flag input\n"
 "  ukcov run -o cov.kcov -o cov.txt -- ./prog    two formats from one run\n"
-"  ukcov run -f kcov -o - -- ./prog | consumer   kcov records on a pipe\n");
+"  ukcov run -f kcov -o - -- ./prog | consumer   kcov records on a pipe\n"
+"  ukcov run --libs --exclude '*libc.so*' -o cov.txt -- ./prog\n"
+"                                 the program and its libraries but libc\n"
+"  ukcov run --ring /tmp/cov.ring -- ./server    a live consumer (libukcov)\n"
+"                                               asks for each input's PCs\n"
+"  ukcov run --follow-exec -o cov.txt -- make test   what the tests exec, too\n");
 }
 
 /* "a b c" for the report header; truncated, never fails. */
@@ -102,8 +111,11 @@ int cmd_run(int argc, char **argv)
 	ri.target = cmdline;
 
 	ri.site_kind = site_kind_name(o.sites.kind);
-	if (session_init(&s, &o) || session_open_outputs(&s) ||
-	    session_load_sites(&s, path, module, NULL) || session_load_probe(&s))
+	if (session_init(&s, &o))
+		goto out;
+	s.procs_mode = PROCS_RUN;
+	if (session_open_outputs(&s) || session_load_sites(&s, path, module, NULL) ||
+	    session_load_probe(&s))
 		goto out;
 
 	err = target_spawn(path, argv, &s.saved_mask, &child);

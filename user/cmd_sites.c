@@ -11,6 +11,7 @@
 #include "options.h"
 #include "output.h"
 #include "sites.h"
+#include "sites_libs.h"
 
 static void usage(FILE *f)
 {
@@ -21,7 +22,8 @@ static void usage(FILE *f)
 "  PC MODULE 0xOFFSET FUNCTION FILE:LINE\n"
 "after '#' header lines.  PC is the synthetic PC that `ukcov run` and\n"
 "`ukcov attach` report for that site (0xffffffff80000000 + index, in module\n"
-"then address order); OFFSET is the file offset the uprobe goes on.\n"
+"then address order); OFFSET is the site's file offset (its uprobe goes\n"
+"on the cheapest instruction of the straight-line run starting there).\n"
 "The table is the same whichever command builds it, so a PC means one thing.\n"
 "Needs no privileges.\n"
 "\n"
@@ -29,11 +31,14 @@ static void usage(FILE *f)
 "  -o, --output FILE   write the table to FILE ('-' = stdout, the default)\n"
 "      --sites KIND    func (function entries, the default), line or bb\n"
 "      --no-dwarf      do not look up file:line\n"
+MODULE_OPTIONS_HELP
 "  -h, --help          show this help\n"
 "\n"
 "Examples:\n"
 "  ukcov sites /usr/bin/true\n"
-"  ukcov sites -o prog.sites ./prog\n");
+"  ukcov sites --sites line ./prog   source lines (needs -g)\n"
+"  ukcov sites -o prog.sites ./prog\n"
+"  ukcov sites --libs --exclude '*libc.so*' ./prog   with its libraries\n");
 }
 
 static int print_table(const struct site_table *t, FILE *f)
@@ -60,10 +65,13 @@ int cmd_sites(int argc, char **argv)
 		{ "no-dwarf", no_argument, NULL, 'N' },
 		{ "sites", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		MODULE_LONG_OPTIONS,
 		{}
 	};
 	struct site_options so = {};
-	const char *path = "-", *why = NULL;
+	struct module_selection sel = {};
+	struct module_source src = {};
+	const char *path = "-";
 	struct site_table *t = NULL;
 	struct output *out = NULL;
 	char *display = NULL;
@@ -88,7 +96,12 @@ int cmd_sites(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			option_error("sites", opt, argv);
+			/* The same module options as run and attach: the same table. */
+			err = module_opts_parse(&sel, &so, opt, optarg);
+			if (!err)
+				break;
+			if (err > 0)
+				option_error("sites", opt, argv);
 			return EXIT_USAGE;
 		}
 	}
@@ -112,15 +125,10 @@ int cmd_sites(int argc, char **argv)
 		error("out of memory");
 		goto out;
 	}
-	err = site_table_add_elf(t, argv[optind], display, &so, &why);
-	if (err) {
-		if (err == -ENODATA)
-			error("%s: no function symbols to probe", argv[optind]);
-		else
-			error("%s: %s", argv[optind], why ? why : strerror(-err));
+	src.exe_open = argv[optind];
+	src.exe_display = display;
+	if (sites_libs_load(t, &sel, &so, &src, NULL))
 		goto out;
-	}
-	site_table_finish(t);
 	err = print_table(t, output_file(out));
 	if (!err) {
 		err = output_commit(out);

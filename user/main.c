@@ -19,6 +19,7 @@ static const struct cmd commands[] = {
 	{ "run",    cmd_run,    "run a command and collect the coverage of its executable" },
 	{ "attach", cmd_attach, "collect the coverage of a process that is already running" },
 	{ "sites",  cmd_sites,  "list the sites ukcov would probe, with their synthetic PCs" },
+	{ "report", cmd_report, "turn saved kcov streams into any format (no privileges)" },
 };
 
 static void usage(FILE *f)
@@ -44,6 +45,8 @@ static void usage(FILE *f)
 "  ukcov run -o cov.txt -- ./prog ARGS         count every function ./prog runs\n"
 "  ukcov run -o cov.kcov -- ./prog ARGS        the same as kcov records\n"
 "  ukcov attach -p 1234 --duration 5s          five seconds of a live process\n"
+"  ukcov report --sites-file prog.sites -o cov.info cov.kcov\n"
+"                                              a saved kcov stream as lcov\n"
 "\n"
 "Needs root (CAP_BPF and CAP_PERFMON) and Linux >= 6.6 with BTF.\n");
 }

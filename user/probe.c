@@ -7,12 +7,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
 #include <bpf/libbpf.h>
 
 #include "counter.skel.h"
+#include "../bpf/counter.h"
 #include "log.h"
 #include "probe.h"
 #include "sites.h"
@@ -29,8 +31,13 @@ struct probe {
 	const struct site_table *table;
 	uint64_t *counters;
 	size_t counters_len;	/* bytes mapped */
-	struct bpf_link **links;
+	size_t max_sites;	/* counters in the map: site indexes 0..max_sites-1 */
+	struct bpf_link **links;	/* by module index; NULL: not attached */
+	size_t cap_links;
 	size_t nlinks;
+	struct ring_buffer *events;
+	probe_event_fn event_fn;
+	void *event_ctx;
 };
 
 static bool has_cap(const struct __user_cap_data_struct data[2], int cap)
@@ -68,10 +75,37 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 struct probe *probe_open(const struct site_table *t)
 {
+	return probe_open_config(t, NULL);
+}
+
+/*
+ * Leaves out the programs @cfg does not need: a tracepoint nobody reads
+ * still runs on every fork, and watch_mmap on every syscall exit in the system.
+ */
+static void select_programs(struct counter_bpf *skel, const struct probe_config *cfg)
+{
+	bool tracking = cfg->filter_pids || cfg->follow_forks || cfg->watch_exec ||
+			cfg->watch_mmap;
+
+	skel->rodata->filter_pids = cfg->filter_pids;
+	skel->rodata->follow_forks = cfg->follow_forks;
+	skel->rodata->hold_exec = cfg->hold_exec;
+	skel->rodata->mark_running = cfg->watch_mmap;
+	bpf_program__set_autoload(skel->progs.track_fork, cfg->follow_forks);
+	bpf_program__set_autoload(skel->progs.track_exit, tracking);
+	bpf_program__set_autoload(skel->progs.watch_exec, cfg->watch_exec);
+	bpf_program__set_autoload(skel->progs.watch_mmap, cfg->watch_mmap);
+}
+
+struct probe *probe_open_config(const struct site_table *t, const struct probe_config *cfg)
+{
+	static const struct probe_config defaults;
 	struct probe *p;
 	size_t page = sysconf(_SC_PAGESIZE);
 	int err;
 
+	if (!cfg)
+		cfg = &defaults;
 	if (t->nsites == 0 || t->nsites > UINT32_MAX) {
 		errno = EINVAL;
 		return NULL;
@@ -82,7 +116,11 @@ struct probe *probe_open(const struct site_table *t)
 	if (!p)
 		return NULL;
 	p->table = t;
-	p->links = calloc(t->nmodules, sizeof(*p->links));
+	p->max_sites = cfg->max_sites > t->nsites ? cfg->max_sites : t->nsites;
+	if (p->max_sites > UINT32_MAX)
+		p->max_sites = UINT32_MAX;
+	p->cap_links = t->nmodules;
+	p->links = calloc(p->cap_links ? p->cap_links : 1, sizeof(*p->links));
 	if (!p->links) {
 		err = -errno;
 		goto err;
@@ -93,18 +131,41 @@ struct probe *probe_open(const struct site_table *t)
 		err = -errno;
 		goto err;
 	}
-	err = bpf_map__set_max_entries(p->skel->maps.counters, t->nsites);
+	select_programs(p->skel, cfg);
+	err = bpf_map__set_max_entries(p->skel->maps.counters, p->max_sites);
 	if (err)
 		goto err;
 	err = counter_bpf__load(p->skel);
 	if (err) {
 		/* A kernel that does not know the attach type rejects the load. */
-		if (err == -EINVAL || err == -ENOTSUP)
+		if (err == -EINVAL || err == -ENOTSUP || err == -ESRCH)
 			err = -EOPNOTSUPP;
 		goto err;
 	}
+	/*
+	 * The tracepoints now (skeleton links, destroyed with
+	 * it); uprobes are attached per module.
+	 */
+	{
+		struct { struct bpf_program *prog; struct bpf_link **link; } progs[] = {
+			{ p->skel->progs.track_fork, &p->skel->links.track_fork },
+			{ p->skel->progs.track_exit, &p->skel->links.track_exit },
+			{ p->skel->progs.watch_exec, &p->skel->links.watch_exec },
+			{ p->skel->progs.watch_mmap, &p->skel->links.watch_mmap },
+		};
 
-	p->counters_len = (t->nsites * sizeof(uint64_t) + page - 1) / page * page;
+		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+			if (!bpf_program__autoload(progs[i].prog))
+				continue;
+			*progs[i].link = bpf_program__attach(progs[i].prog);
+			if (!*progs[i].link) {
+				err = -errno;
+				goto err;
+			}
+		}
+	}
+
+	p->counters_len = (p->max_sites * sizeof(uint64_t) + page - 1) / page * page;
 	p->counters = mmap(NULL, p->counters_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			   bpf_map__fd(p->skel->maps.counters), 0);
 	if (p->counters == MAP_FAILED) {
@@ -117,6 +178,30 @@ err:
 	probe_close(p);
 	errno = -err;
 	return NULL;
+}
+
+size_t probe_capacity(const struct probe *p)
+{
+	return p->max_sites;
+}
+
+/* Room in p->links for module index @module. */
+static int links_reserve(struct probe *p, size_t module)
+{
+	size_t cap = p->cap_links ? p->cap_links : 4;
+	struct bpf_link **links;
+
+	if (module < p->cap_links)
+		return 0;
+	while (cap <= module)
+		cap *= 2;
+	links = reallocarray(p->links, cap, sizeof(*links));
+	if (!links)
+		return -ENOMEM;
+	memset(links + p->cap_links, 0, (cap - p->cap_links) * sizeof(*links));
+	p->links = links;
+	p->cap_links = cap;
+	return 0;
 }
 
 int probe_attach_module(struct probe *p, size_t module, const char *path_override,
@@ -132,6 +217,13 @@ int probe_attach_module(struct probe *p, size_t module, const char *path_overrid
 
 	if (m->nsites == 0)
 		return 0;
+	if (m->first_site + m->nsites > p->max_sites)
+		return -ENOSPC;
+	if (module < p->cap_links && p->links[module])
+		return -EEXIST;
+	err = links_reserve(p, module);
+	if (err)
+		return err;
 	offsets = calloc(m->nsites, sizeof(*offsets));
 	cookies = calloc(m->nsites, sizeof(*cookies));
 	if (!offsets || !cookies) {
@@ -167,7 +259,7 @@ void probe_detach(struct probe *p)
 {
 	if (!p || !p->links)
 		return;
-	for (size_t i = 0; i < p->table->nmodules; i++) {
+	for (size_t i = 0; i < p->cap_links; i++) {
 		bpf_link__destroy(p->links[i]);
 		p->links[i] = NULL;
 	}
@@ -184,9 +276,120 @@ void probe_close(struct probe *p)
 	if (!p)
 		return;
 	probe_detach(p);
+	ring_buffer__free(p->events);
 	if (p->counters)
 		munmap(p->counters, p->counters_len);
 	counter_bpf__destroy(p->skel);
 	free(p->links);
 	free(p);
+}
+
+int probe_track(struct probe *p, pid_t pid)
+{
+	__u32 key = pid;
+	__u8 running = 2;	/* TRACK_RUNNING: an exec makes it STARTING */
+
+	if (bpf_map__update_elem(p->skel->maps.tracked, &key, sizeof(key), &running,
+				 sizeof(running), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int probe_untrack(struct probe *p, pid_t pid)
+{
+	__u32 key = pid;
+
+	if (bpf_map__delete_elem(p->skel->maps.tracked, &key, sizeof(key), 0))
+		return -errno;
+	return 0;
+}
+
+long probe_tracked(struct probe *p, pid_t *pids, size_t cap)
+{
+	__u32 key, next;
+	const __u32 *prev = NULL;
+	long n = 0;
+
+	/* The BPF side may add and delete meanwhile: a snapshot, not an atomic one. */
+	while (!bpf_map__get_next_key(p->skel->maps.tracked, prev, &next, sizeof(next))) {
+		if ((size_t)n < cap)
+			pids[n] = next;
+		n++;
+		key = next;
+		prev = &key;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	return n;
+}
+
+uint64_t probe_kdev(dev_t st_dev)
+{
+	return ((uint64_t)major(st_dev) << 20) | minor(st_dev);
+}
+
+int probe_mark_known(struct probe *p, uint64_t dev, uint64_t ino)
+{
+	struct ukcov_file_id id = { .dev = dev, .ino = ino };
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(p->skel->maps.known, &id, sizeof(id), &one,
+				 sizeof(one), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int on_ring_event(void *ctx, void *data, size_t size)
+{
+	struct probe *p = ctx;
+	const struct ukcov_event *raw = data;
+	char name[UKCOV_EV_PATH_MAX];
+	struct probe_event ev;
+
+	if (size < sizeof(*raw))
+		return 0;
+	memcpy(name, raw->name, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	ev = (struct probe_event){
+		.type = raw->type,
+		.pid = raw->pid,
+		.held = raw->held,
+		.dev = raw->file.dev,
+		.ino = raw->file.ino,
+		.addr = raw->addr,
+		.len = raw->len,
+		.pgoff = raw->pgoff,
+		.name = name,
+	};
+	return p->event_fn(p->event_ctx, &ev);
+}
+
+int probe_events_open(struct probe *p, probe_event_fn fn, void *ctx)
+{
+	if (p->events)
+		return -EBUSY;
+	p->event_fn = fn;
+	p->event_ctx = ctx;
+	p->events = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_ring_event, p, NULL);
+	return p->events ? 0 : -errno;
+}
+
+int probe_events_fd(const struct probe *p)
+{
+	return p->events ? ring_buffer__epoll_fd(p->events) : -1;
+}
+
+int probe_events_consume(struct probe *p)
+{
+	return p->events ? ring_buffer__consume(p->events) : 0;
+}
+
+uint64_t probe_lost_events(const struct probe *p)
+{
+	return __atomic_load_n(&p->skel->bss->lost_events, __ATOMIC_RELAXED);
+}
+
+uint64_t probe_lost_forks(const struct probe *p)
+{
+	return __atomic_load_n(&p->skel->bss->lost_forks, __ATOMIC_RELAXED);
 }

@@ -12,8 +12,11 @@
 #include "log.h"
 #include "output.h"
 #include "probe.h"
+#include "ring.h"
 #include "session.h"
 #include "sites.h"
+#include "sites_libs.h"
+#include "sites_file.h"
 
 /* Attaching this many sites takes long enough to deserve a word on a TTY. */
 #define ATTACH_PROGRESS_SITES 20000
@@ -26,6 +29,8 @@ int session_init(struct session *s, const struct collect_opts *o)
 	memset(s, 0, sizeof(*s));
 	s->opts = o;
 	s->sigfd = -1;
+	/* A default mutex owns no resources: session_close() need not destroy it. */
+	pthread_mutex_init(&s->drain_lock, NULL);
 
 	if (probe_check_privileges(&missing))
 		return error("not permitted to load BPF programs: needs %s, or root", missing);
@@ -70,36 +75,82 @@ int session_open_outputs(struct session *s)
 			return error("refusing to write %s data to a terminal: use -o FILE",
 				     spec->format->name);
 	}
+	if (o->save_sites) {
+		/* Opened with the outputs, so a bad path fails before any probe. */
+		s->sites_out = output_open(o->save_sites);
+		if (!s->sites_out)
+			return error("cannot write %s: %s%s", o->save_sites, strerror(errno),
+				     errno == ELOOP ? " (refusing to follow a symlink)" : "");
+	}
+	if (o->ring_path) {
+		s->ring = ring_create(o->ring_path, o->ring_mode, o->ring_words);
+		if (!s->ring)
+			return error("cannot create ring %s: %s", o->ring_path,
+				     errno == EEXIST ? "file exists (remove it, or pick another path)" :
+				     errno == ELOOP ? "is a symlink (refusing to follow it)" :
+				     strerror(errno));
+	}
+	return 0;
+}
+
+/*
+ * --save-sites: the table goes into its (uncommitted) output as soon as it
+ * is complete, before the target runs, and the kcov outputs learn its id so
+ * their streams start with a table-id record.
+ */
+static int session_save_sites(struct session *s)
+{
+	uint64_t id;
+	int err;
+
+	if (!s->sites_out)
+		return 0;
+	id = site_table_id(s->table);
+	err = sites_file_write(s->table, output_file(s->sites_out));
+	if (err == -E2BIG)
+		return error("writing %s: a name in the site table is too long to save",
+			     output_path(s->sites_out));
+	if (err)
+		return error("writing %s: %s", output_path(s->sites_out), strerror(-err));
+	for (size_t i = 0; i < s->noutputs; i++) {
+		s->sinks[i].table_id = id;
+		s->sinks[i].emit_table_id = true;
+	}
 	return 0;
 }
 
 int session_load_sites(struct session *s, const char *open_path, const char *display,
 		       int *errp)
 {
-	const char *why = NULL;
-	int err;
+	struct module_source src = {
+		.exe_open = open_path, .exe_display = display, .pid = s->libs_pid,
+	};
 
 	s->table = site_table_new();
 	if (!s->table)
 		return error("out of memory");
-	err = site_table_add_elf(s->table, open_path, display, &s->opts->sites, &why);
-	if (errp)
-		*errp = -err;
-	if (err == -ENODATA)
-		return error("%s: no function symbols to probe", display);
-	if (err == -ENOEXEC)
-		return error("%s: %s", display, why ? why : "not an ELF file ukcov can probe");
-	if (err)
-		return error("%s: %s%s%s", display, strerror(-err), why ? ": " : "",
-			     why ? why : "");
-	site_table_finish(s->table);
-	info("%s: %zu sites", display, s->table->nsites);
-	return 0;
+	s->table->kind = s->opts->sites.kind;
+	if (sites_libs_load(s->table, &s->opts->modules, &s->opts->sites, &src, errp))
+		return -1;
+	info("%zu sites in %zu modules", s->table->nsites, s->table->nmodules);
+	return session_save_sites(s);
+}
+
+/* A consumer's request, on the ring's thread. */
+static void serve_request(void *arg)
+{
+	struct session *s = arg;
+
+	if (session_drain(s))
+		__atomic_store_n(&s->drain_failed, 1, __ATOMIC_RELEASE);
 }
 
 int session_load_probe(struct session *s)
 {
-	s->probe = probe_open(s->table);
+	struct probe_config cfg;
+
+	procs_probe_config(s->opts, s->procs_mode, s->table->nsites, &cfg);
+	s->probe = probe_open_config(s->table, &cfg);
 	if (!s->probe) {
 		if (errno == EPERM)
 			return error("loading BPF program: %s (needs CAP_BPF and CAP_PERFMON, or root)",
@@ -112,20 +163,39 @@ int session_load_probe(struct session *s)
 		       s->table->pc_base))
 		return error("out of memory");
 	s->drain_ready = true;
+	s->procs = procs_new(s, s->procs_mode);
+	if (!s->procs)
+		return error("following processes: %s", strerror(errno));
+	if (s->ring) {
+		int err;
+
+		/* LIVE before any probe: a consumer may collect from the first hit on. */
+		ring_publish(s->ring, s->table->nsites, s->table->pc_base);
+		err = ring_serve_start(s->ring, serve_request, s);
+		if (err)
+			return error("starting the ring thread: %s", strerror(-err));
+	}
 	return 0;
 }
 
 int session_attach(struct session *s, const char *path_override, pid_t pid)
 {
 	bool progress = isatty(STDERR_FILENO) && s->table->nsites >= ATTACH_PROGRESS_SITES;
+	pid_t link_pid = procs_link_pid(s->procs, pid);
+	int err;
 
+	/* Tracked before the links exist: no hit of @pid goes uncounted. */
+	if (pid > 0) {
+		err = procs_seed(s->procs, pid, s->procs_mode == PROCS_ATTACH);
+		if (err)
+			return error("following pid %d: %s", pid, strerror(-err));
+	}
 	for (size_t i = 0; i < s->table->nmodules; i++) {
 		const struct site_module *m = &s->table->modules[i];
-		int err;
 
 		if (progress)
 			fprintf(stderr, "ukcov: attaching %zu sites in %s...", m->nsites, m->path);
-		err = probe_attach_module(s->probe, i, path_override, pid);
+		err = probe_attach_module(s->probe, i, path_override, link_pid);
 		if (progress)
 			fprintf(stderr, "\r\033[K");
 		if (err == -EOPNOTSUPP || err == -ENOSYS)
@@ -133,6 +203,9 @@ int session_attach(struct session *s, const char *path_override, pid_t pid)
 				     m->path);
 		if (err == -ESRCH)
 			return error("attaching to %s: process %d is gone", m->path, pid);
+		if (err == -524)	/* the kernel's internal ENOTSUPP */
+			return error("attaching to %s: the kernel cannot probe the instruction at one of its sites",
+				     m->path);
 		if (err)
 			return error("attaching to %s: %s", m->path, strerror(-err));
 		info("attached %zu sites in %s", m->nsites, m->path);
@@ -140,20 +213,35 @@ int session_attach(struct session *s, const char *path_override, pid_t pid)
 	return 0;
 }
 
-/* One drain; streaming formats get its PCs now. */
-static int drain_to_sinks(struct session *s)
+int session_emit(struct session *s, const uint64_t *pcs, size_t n)
 {
-	size_t n = drain_once(&s->drain);
-
-	if (!n)
-		return 0;
 	for (size_t i = 0; i < s->noutputs; i++) {
-		int err = sink_drain(&s->sinks[i], s->drain.pcs, n);
+		int err = sink_drain(&s->sinks[i], pcs, n);
 
 		if (err)
 			return error("writing %s: %s", output_path(s->outputs[i]), strerror(-err));
 	}
 	return 0;
+}
+
+/* One drain; the ring and streaming formats get its PCs now. */
+static int drain_to_sinks(struct session *s)
+{
+	size_t n = drain_once(&s->drain);
+
+	if (s->ring)
+		ring_append(s->ring, s->drain.pcs, n);
+	return n ? session_emit(s, s->drain.pcs, n) : 0;
+}
+
+int session_drain(struct session *s)
+{
+	int ret;
+
+	pthread_mutex_lock(&s->drain_lock);
+	ret = drain_to_sinks(s);
+	pthread_mutex_unlock(&s->drain_lock);
+	return ret;
 }
 
 static uint64_t now_ms(void)
@@ -173,6 +261,7 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 		.it_value = { iv / 1000, (iv % 1000) * 1000000 },
 	};
 	int tfd, ret = -1;
+	bool first_gone = false;	/* @pidfd fired, followed processes remain */
 
 	*signo = 0;
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -182,10 +271,11 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 		deadline = now_ms() + duration_ms;
 
 	for (;;) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 			{ .fd = s->sigfd, .events = POLLIN },
-			{ .fd = pidfd, .events = POLLIN },
+			{ .fd = first_gone ? -1 : pidfd, .events = POLLIN },
 			{ .fd = tfd, .events = POLLIN },
+			{ .fd = procs_events_fd(s->procs), .events = POLLIN },
 		};
 		int timeout = -1;
 
@@ -198,7 +288,7 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 			}
 			timeout = deadline - now > INT32_MAX ? INT32_MAX : (int)(deadline - now);
 		}
-		if (poll(fds, 3, timeout) < 0) {
+		if (poll(fds, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			error("poll: %s", strerror(errno));
@@ -213,7 +303,18 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 				break;
 			}
 		}
+		/* Before anything ends: a held process must be continued. */
+		if ((fds[3].revents & POLLIN) && procs_handle_events(s->procs))
+			goto out;
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (!procs_following(s->procs)) {
+				*end = SESSION_EXITED;
+				break;
+			}
+			/* Its children may live on: wait for the last one. */
+			first_gone = true;
+		}
+		if (first_gone && procs_done(s->procs)) {
 			*end = SESSION_EXITED;
 			break;
 		}
@@ -224,7 +325,7 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 				error("timerfd: %s", strerror(errno));
 				goto out;
 			}
-			if (drain_to_sinks(s))
+			if (session_drain(s) || __atomic_load_n(&s->drain_failed, __ATOMIC_ACQUIRE))
 				goto out;
 		}
 	}
@@ -232,6 +333,50 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 out:
 	close(tfd);
 	return ret;
+}
+
+/* Commits *@slot and clears it.  Returns 0, or -1 after printing. */
+static int session_commit(struct output **slot)
+{
+	struct output *out = *slot;
+	const char *path = output_path(out);
+	char *copy = strdup(path ? path : "?");
+	int err;
+
+	*slot = NULL;	/* commit frees it whatever happens */
+	err = output_commit(out);
+	if (err)
+		error("writing %s: %s", copy ? copy : "output", strerror(-err));
+	free(copy);
+	return err ? -1 : 0;
+}
+
+int session_write_outputs(struct session *s, const uint64_t *totals,
+			  const struct run_info *ri)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < s->noutputs; i++) {
+		int err = sink_finish(&s->sinks[i], s->table, totals, ri);
+
+		if (err)
+			return error("writing %s: %s", output_path(s->outputs[i]), strerror(-err));
+	}
+	for (size_t i = 0; i < s->noutputs; i++)
+		if (session_commit(&s->outputs[i]))
+			ret = -1;
+	if (s->sites_out && session_commit(&s->sites_out))
+		ret = -1;
+	return ret;
+}
+
+void session_init_offline(struct session *s, const struct collect_opts *o,
+			  struct site_table *t)
+{
+	memset(s, 0, sizeof(*s));
+	s->opts = o;
+	s->table = t;
+	s->sigfd = -1;
 }
 
 int session_finish(struct session *s, const struct run_info *info)
@@ -244,36 +389,32 @@ int session_finish(struct session *s, const struct run_info *info)
 	 * as early as possible, and whatever was counted before the links
 	 * went away is still in the (still mapped) counters.
 	 */
-	probe_detach(s->probe);
-	if (drain_to_sinks(s))
+	if (procs_handle_events(s->procs))
 		return -1;
+	probe_detach(s->probe);
+	procs_finish(s->procs);
+	ri.execs = procs_execs(s->procs, &ri.nexecs);
+	ring_serve_stop(s->ring);
+	if (__atomic_load_n(&s->drain_failed, __ATOMIC_ACQUIRE) || session_drain(s))
+		return -1;
+	/* Requests still waiting are answered by that last drain. */
+	ring_close(s->ring);
 	ri.drains = s->drain.ndrains;
 	ri.drains_with_hits = s->drain.ndrains_hit;
-	for (size_t i = 0; i < s->noutputs; i++) {
-		int err = sink_finish(&s->sinks[i], s->table, s->drain.totals, &ri);
-
-		if (err)
-			return error("writing %s: %s", output_path(s->outputs[i]), strerror(-err));
-	}
-	for (size_t i = 0; i < s->noutputs; i++) {
-		struct output *out = s->outputs[i];
-		const char *path = output_path(out);
-		char *copy = strdup(path ? path : "?");
-		int err;
-
-		s->outputs[i] = NULL;	/* commit frees it whatever happens */
-		err = output_commit(out);
-		if (err)
-			ret = error("writing %s: %s", copy ? copy : "output", strerror(-err));
-		free(copy);
-	}
+	ret = session_write_outputs(s, s->drain.totals, &ri);
+	/* Like a committed output, the ring of a complete collection stays. */
+	s->ring_keep = ret == 0;
 	return ret;
 }
 
 void session_close(struct session *s)
 {
+	/* First: its thread drains, so it must be gone before the drain and probe. */
+	ring_free(s->ring, s->ring_keep);
 	for (size_t i = 0; i < s->noutputs; i++)
 		output_abort(s->outputs[i]);
+	output_abort(s->sites_out);
+	procs_free(s->procs);
 	probe_close(s->probe);
 	if (s->drain_ready)
 		drain_fini(&s->drain);

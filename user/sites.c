@@ -173,7 +173,18 @@ static int site_cmp(const void *pa, const void *pb)
 
 	if (a->module != b->module)
 		return a->module < b->module ? -1 : 1;
-	return (a->vaddr > b->vaddr) - (a->vaddr < b->vaddr);
+	if (a->vaddr != b->vaddr)
+		return a->vaddr < b->vaddr ? -1 : 1;
+	/*
+	 * Line sites share an address when several statements begin there
+	 * (sites_line.c): order them by line, then file, so PCs stay
+	 * deterministic.
+	 */
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->file != b->file)
+		return !a->file ? -1 : !b->file ? 1 : strcmp(a->file, b->file);
+	return 0;
 }
 
 /*
@@ -248,6 +259,14 @@ void site_table_finish(struct site_table *t)
 			t->modules[i].first_site = i ? t->modules[i - 1].first_site +
 						       t->modules[i - 1].nsites : 0;
 	t->pc_base = UKCOV_PC_BASE;
+}
+
+void site_table_truncate(struct site_table *t, size_t nmodules)
+{
+	if (nmodules >= t->nmodules)
+		return;
+	t->nsites = t->modules[nmodules].first_site;
+	t->nmodules = nmodules;
 }
 
 long site_index_of_pc(const struct site_table *t, uint64_t pc)
@@ -351,9 +370,18 @@ void site_table_print_modules(const struct site_table *t, FILE *f)
 		fprintf(f, " sites %zu", m->nsites);
 		if (m->nifunc)
 			fprintf(f, " ifunc-skipped %zu", m->nifunc);
+		if (m->nrefused)
+			fprintf(f, " refused %zu", m->nrefused);
 		if (!m->has_dwarf)
 			fputs(" no-dwarf", f);
 		fputc('\n', f);
+		/*
+		 * A line of its own: scripts take "sites N" as the module
+		 * line's last field when nothing was skipped.
+		 */
+		if (m->nplace_nop5 + m->nplace_emulated + m->nplace_single_step)
+			fprintf(f, "# placement %zu nop5 %zu emulated %zu single-step %zu\n",
+				i, m->nplace_nop5, m->nplace_emulated, m->nplace_single_step);
 	}
 }
 

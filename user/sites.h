@@ -43,6 +43,17 @@ struct site_module {
 	size_t first_site;	/* index of the module's first site */
 	size_t nsites;
 	size_t nifunc;		/* IFUNC resolvers skipped */
+	/*
+	 * Where the probes went (sites_place.c): how many sites sit on a
+	 * 5-byte NOP the kernel turns into a call, on an instruction it
+	 * emulates, or on one it single-steps; and how many candidate sites
+	 * were dropped because the kernel refuses every instruction they
+	 * could be probed on.  All 0 for a table built by hand.
+	 */
+	size_t nplace_nop5, nplace_emulated, nplace_single_step;
+	size_t nrefused;
+	uint64_t image_base;	/* vaddr of the lowest PT_LOAD, page-aligned: the
+				 * image base that drcov-style RVAs count from */
 };
 
 enum site_flags {
@@ -77,6 +88,8 @@ struct site_table {
 	struct site *sites;
 	size_t nsites;
 	uint64_t pc_base;	/* UKCOV_PC_BASE */
+	enum site_kind kind;	/* what the sites are; set by whoever builds the
+				 * table (SITE_KIND_FUNC after site_table_new()) */
 	/* private: string storage and capacities */
 	struct site_strings *strings;
 	size_t cap_modules, cap_sites;
@@ -86,6 +99,9 @@ struct site_table {
 struct site_options {
 	enum site_kind kind;	/* SITE_KIND_FUNC unless --sites says otherwise */
 	bool no_dwarf;		/* skip file:line lookup (faster on huge binaries) */
+	const char *debug_file;	/* --debug-file: separate debug info of the main
+				 * module (site_table_add_elf uses it for the file
+				 * it is given); NULL: search (sites_debuginfo.h) */
 };
 
 /* "func", "line", "bb". */
@@ -129,6 +145,14 @@ int site_table_add_elf(struct site_table *t, const char *open_path,
  */
 void site_table_finish(struct site_table *t);
 
+/*
+ * Drops modules @nmodules.. of @t and their sites, which must be the last
+ * sites: undoes modules appended to a finished table (site_table_add_elf()
+ * after site_table_finish() appends without renumbering; sites_libs.h).
+ * Their strings stay in the table's storage until it is freed.
+ */
+void site_table_truncate(struct site_table *t, size_t nmodules);
+
 /* Synthetic PC of site @index. */
 static inline uint64_t site_pc(const struct site_table *t, size_t index)
 {
@@ -142,7 +166,9 @@ long site_index_of_pc(const struct site_table *t, uint64_t pc);
 
 /*
  * Prints one header line per module of @t to @f:
- *   # module INDEX PATH build-id HEX|none sites N[ ifunc-skipped K][ no-dwarf]
+ *   # module INDEX PATH build-id HEX|none sites N[ ifunc-skipped K][ refused K][ no-dwarf]
+ * followed, when placement ran for the module, by
+ *   # placement INDEX nop5 N emulated N single-step N
  * Shared by `ukcov sites` and the text report so both describe modules alike.
  */
 void site_table_print_modules(const struct site_table *t, FILE *f);

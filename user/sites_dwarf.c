@@ -15,20 +15,7 @@
 
 #include "sites_dwarf.h"
 
-/* One line table row; the Dwarf_Line stays owned by the Dwarf handle. */
-struct line_row {
-	uint64_t addr;
-	Dwarf_Line *line;	/* NULL: the end of a sequence, a gap follows */
-	const char *comp_dir;	/* the CU's DW_AT_comp_dir, or NULL */
-	size_t seq;		/* read order: ties sort like the table did */
-};
-
-struct line_vec {
-	struct line_row *v;
-	size_t n, cap;
-};
-
-static int line_vec_push(struct line_vec *vec, uint64_t addr, Dwarf_Line *line,
+static int line_vec_push(struct line_table *vec, uint64_t addr, Dwarf_Line *line,
 			 const char *comp_dir)
 {
 	if (vec->n == vec->cap) {
@@ -61,7 +48,7 @@ static int line_row_cmp(const void *pa, const void *pb)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static int read_cu_lines(Dwarf_Die *cudie, struct line_vec *vec)
+static int read_cu_lines(Dwarf_Die *cudie, struct line_table *vec)
 {
 	Dwarf_Attribute attr;
 	const char *comp_dir;
@@ -88,7 +75,7 @@ static int read_cu_lines(Dwarf_Die *cudie, struct line_vec *vec)
 	return 0;
 }
 
-static int read_all_lines(Dwarf *dw, struct line_vec *vec)
+static int read_all_lines(Dwarf *dw, struct line_table *vec)
 {
 	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie;
@@ -105,8 +92,7 @@ static int read_all_lines(Dwarf *dw, struct line_vec *vec)
 	return 0;
 }
 
-/* The row that covers @addr, or NULL when @addr lies in no sequence. */
-static const struct line_row *find_line(const struct line_vec *vec, uint64_t addr)
+const struct line_row *line_table_find(const struct line_table *vec, uint64_t addr)
 {
 	size_t lo = 0, hi = vec->n, first;
 
@@ -151,48 +137,70 @@ static const char *intern_file(struct site_strings *strings, const char *file,
 	return ret;
 }
 
-static int set_site_line(struct site *s, const struct line_row *row,
-			 struct site_strings *strings)
+int line_table_read(Elf *elf, struct line_table *lt)
 {
-	const char *file = dwarf_linesrc(row->line, NULL, NULL);
+	lt->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!lt->dw)
+		return 0;
+	return read_all_lines(lt->dw, lt);
+}
+
+void line_table_release(struct line_table *lt)
+{
+	free(lt->v);
+	if (lt->dw)
+		dwarf_end(lt->dw);
+	*lt = (struct line_table){};
+}
+
+bool line_row_is_stmt(const struct line_row *row)
+{
+	bool stmt;
+
+	return row->line && !dwarf_linebeginstatement(row->line, &stmt) && stmt;
+}
+
+int line_row_source(const struct line_row *row, struct site_strings *strings,
+		    const char **file, uint32_t *line)
+{
+	const char *name;
 	int lineno;
 
-	if (!file || !*file || dwarf_lineno(row->line, &lineno) || lineno <= 0)
+	*file = NULL;
+	*line = 0;
+	if (!row->line)
 		return 0;
-	s->file = intern_file(strings, file, row->comp_dir);
-	if (!s->file)
+	name = dwarf_linesrc(row->line, NULL, NULL);
+	if (!name || !*name || dwarf_lineno(row->line, &lineno) || lineno <= 0)
+		return 0;
+	*file = intern_file(strings, name, row->comp_dir);
+	if (!*file)
 		return -ENOMEM;
-	s->line = lineno;
+	*line = lineno;
 	return 0;
 }
 
-int sites_dwarf_lines(Elf *elf, struct site_strings *strings,
-		      struct site *sites, size_t n, bool *has_dwarf)
+int line_table_fill(const struct line_table *lt, struct site_strings *strings,
+		    struct site *sites, size_t n)
 {
-	struct line_vec vec = {};
-	Dwarf *dw;
 	size_t i;
-	int err = 0;
+	int err;
 
-	*has_dwarf = false;
-	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!dw)
-		return 0;
-	err = read_all_lines(dw, &vec);
-	if (err)
-		goto out;
-	*has_dwarf = vec.n > 0;
 	for (i = 0; i < n; i++) {
-		const struct line_row *row = find_line(&vec, sites[i].vaddr);
+		const struct line_row *row = line_table_find(lt, sites[i].vaddr);
+		const char *file;
+		uint32_t line;
 
-		if (row) {
-			err = set_site_line(&sites[i], row, strings);
-			if (err)
-				goto out;
+		if (!row)
+			continue;
+		err = line_row_source(row, strings, &file, &line);
+		if (err)
+			return err;
+		/* A row naming no line leaves what the site had. */
+		if (file) {
+			sites[i].file = file;
+			sites[i].line = line;
 		}
 	}
-out:
-	free(vec.v);
-	dwarf_end(dw);
-	return err;
+	return 0;
 }

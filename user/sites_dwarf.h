@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private interfaces shared by sites.c, sites_elf.c and sites_dwarf.c.
+ * Private interfaces shared by user/sites*.c (table, ELF, DWARF, placement).
  * Nothing outside user/sites*.c includes this header.
  */
 #ifndef UKCOV_SITES_DWARF_H
@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <elfutils/libdw.h>
 #include <libelf.h>
 
 #include "sites.h"
@@ -36,13 +37,58 @@ int site_table_append(struct site_table *t, const struct site_module *m,
 		      const struct site *sites, size_t n);
 
 /*
- * Fills in file and line of @sites (@n sites of one module, sorted by
- * vaddr) from the DWARF line tables of @elf.  File names are interned in
- * @strings.  Sites without line information keep file NULL, line 0.
- * Sets *@has_dwarf to whether any line table was found; a file without
- * DWARF is not an error.  Returns 0 or -ENOMEM.
+ * Every CU's line table read once into one array sorted by address, so a
+ * lookup is a binary search, not a walk over the CU list.  Shared by every
+ * site kind: func and bb sites look their file:line up in it, line sites
+ * are made from its rows.
  */
-int sites_dwarf_lines(Elf *elf, struct site_strings *strings,
-		      struct site *sites, size_t n, bool *has_dwarf);
+struct line_row {
+	uint64_t addr;		/* ELF vaddr of the row */
+	Dwarf_Line *line;	/* NULL: the end of a sequence, a gap follows */
+	const char *comp_dir;	/* the CU's DW_AT_comp_dir, or NULL */
+	size_t seq;		/* read order: ties sort like the table did */
+};
+
+struct line_table {
+	Dwarf *dw;		/* owns every Dwarf_Line the rows point to */
+	struct line_row *v;	/* sorted by addr; at one addr, ends first */
+	size_t n, cap;
+};
+
+/*
+ * Reads the line tables of every CU of @elf into @lt (zeroed by the
+ * caller).  A file without DWARF leaves @lt->n 0 and is not an error.
+ * Returns 0 or -ENOMEM; release @lt with line_table_release() either way.
+ */
+int line_table_read(Elf *elf, struct line_table *lt);
+
+/* Frees what line_table_read() allocated.  Accepts a zeroed table. */
+void line_table_release(struct line_table *lt);
+
+/*
+ * The row covering vaddr @addr: of the rows at the greatest address <=
+ * @addr, the first in table order (at a function's entry, the line of its
+ * opening).  NULL when @addr lies in no sequence.
+ */
+const struct line_row *line_table_find(const struct line_table *lt, uint64_t addr);
+
+/* Whether @row (not an end of sequence) begins a statement. */
+bool line_row_is_stmt(const struct line_row *row);
+
+/*
+ * Source file (absolute when the CU says where it was compiled, interned
+ * in @strings) and line of @row.  Leaves *@file NULL and *@line 0 when
+ * the row names none.  Returns 0 or -ENOMEM.
+ */
+int line_row_source(const struct line_row *row, struct site_strings *strings,
+		    const char **file, uint32_t *line);
+
+/*
+ * Fills in file and line of @n sites (vaddrs in any order) from the rows
+ * of @lt covering their vaddrs; file names are interned in @strings.
+ * Sites without a covering row keep what they had.  Returns 0 or -ENOMEM.
+ */
+int line_table_fill(const struct line_table *lt, struct site_strings *strings,
+		    struct site *sites, size_t n);
 
 #endif /* UKCOV_SITES_DWARF_H */

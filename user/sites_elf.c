@@ -9,13 +9,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "sites.h"
+#include "sites_debuginfo.h"
 #include "sites_dwarf.h"
+#include "sites_ehframe.h"
+#include "sites_place.h"
 
 /* Only the host's own machine: its processes are what we probe. */
 #if defined(__x86_64__)
@@ -35,6 +39,15 @@ struct elf_file {
 	uint16_t type;			/* e_type */
 	struct load_segment *segs;	/* PT_LOAD, clamped to the file */
 	size_t nsegs;
+	/*
+	 * The separate debug file (sites_debuginfo.c), NULL if none: its
+	 * .symtab stands in for a stripped one, its DWARF for missing DWARF.
+	 * Its segs are borrowed from the binary: the symbols' vaddrs are the
+	 * binary's, and only the binary's PT_LOADs say where they are in it.
+	 */
+	struct elf_file *debug;
+	Elf *dwarf_elf;			/* where file:line comes from: elf or debug->elf */
+	bool from_symtab;		/* the symbols came from a .symtab */
 };
 
 /* A function symbol that passed every check, before merging aliases. */
@@ -51,6 +64,11 @@ struct sym_vec {
 
 static void elf_file_close(struct elf_file *ef)
 {
+	if (ef->debug) {
+		ef->debug->segs = NULL;
+		elf_file_close(ef->debug);
+		free(ef->debug);
+	}
 	elf_end(ef->elf);
 	if (ef->fd >= 0)
 		close(ef->fd);
@@ -251,22 +269,157 @@ static Elf_Scn *find_section(Elf *elf, uint32_t type)
 
 /*
  * .symtab names static functions too; .dynsym is what a stripped file
- * keeps.  Prefer the first and fall back when it has no functions.
+ * keeps.  Prefer the first (the binary's, else the separate debug file's)
+ * and fall back when it has no functions.  A corrupt debug file is
+ * ignored: it is a hint, the binary is what runs.
  */
-static int read_symbols(const struct elf_file *ef, struct sym_vec *vec,
+static int read_symbols(struct elf_file *ef, struct sym_vec *vec,
 			size_t *nifunc, const char **why)
 {
 	Elf_Scn *symtab = find_section(ef->elf, SHT_SYMTAB);
 	Elf_Scn *dynsym = find_section(ef->elf, SHT_DYNSYM);
+	size_t nifunc0 = *nifunc;
 	int err;
 
+	/* A .symtab is the whole truth, even an empty one: no guessing from FDEs. */
+	ef->from_symtab = symtab != NULL;
 	if (symtab) {
 		err = read_symtab(ef, symtab, vec, nifunc, why);
 		if (err || vec->n || *nifunc)
 			return err;
 	}
+	if (ef->debug && (symtab = find_section(ef->debug->elf, SHT_SYMTAB))) {
+		const char *ignored;
+
+		err = read_symtab(ef->debug, symtab, vec, nifunc, &ignored);
+		if (err == -ENOMEM)
+			return err;
+		if (!err && (vec->n || *nifunc)) {
+			ef->from_symtab = true;
+			return 0;
+		}
+		vec->n = 0;
+		*nifunc = nifunc0;
+	}
 	if (dynsym)
 		return read_symtab(ef, dynsym, vec, nifunc, why);
+	return 0;
+}
+
+static int vaddr_cmp(const void *pa, const void *pb)
+{
+	const struct sym *a = pa, *b = pb;
+
+	return (a->vaddr > b->vaddr) - (a->vaddr < b->vaddr);
+}
+
+/*
+ * Without any .symtab, .dynsym names only the exported functions: adds a
+ * site for every other function start an .eh_frame FDE gives, named
+ * sub_OFFSET (OFFSET: its file offset, in hex) and interned in @strings.
+ */
+static int add_unwind_functions(const struct elf_file *ef, struct site_strings *strings,
+				struct sym_vec *vec)
+{
+	struct ehframe_func *fdes = NULL;
+	size_t nfdes = 0, nsyms = vec->n;
+	int err;
+
+	err = ehframe_functions(ef->elf, &fdes, &nfdes);
+	if (err)
+		return err;
+	/* Sorted, so a symbol's start is found by bsearch; pushes go after. */
+	if (nsyms)
+		qsort(vec->v, nsyms, sizeof(*vec->v), vaddr_cmp);
+	for (size_t i = 0; i < nfdes; i++) {
+		struct sym s = { .vaddr = fdes[i].vaddr, .size = fdes[i].size, .rank = 4 };
+		char name[32];
+
+		if (nsyms && bsearch(&s, vec->v, nsyms, sizeof(*vec->v), vaddr_cmp))
+			continue;
+		if (vaddr_to_offset(ef->segs, ef->nsegs, s.vaddr, s.size, true, &s.offset))
+			continue;
+		snprintf(name, sizeof(name), "sub_%llx", (unsigned long long)s.offset);
+		s.name = site_strings_intern(strings, name);
+		if (!s.name) {
+			err = -ENOMEM;
+			break;
+		}
+		err = sym_vec_push(vec, &s);
+		if (err)
+			break;
+	}
+	free(fdes);
+	return err;
+}
+
+static bool has_section_named(Elf *elf, const char *want)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    (name = elf_strptr(elf, shstrndx, sh.sh_name)) && !strcmp(name, want))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Opens the separate debug file when the binary lacks a .symtab, or DWARF
+ * that is wanted, or the user named one (--debug-file).  Not finding one
+ * is not an error; a --debug-file that cannot be used is.
+ */
+static int open_debug_file(struct elf_file *ef, const char *path,
+			   const struct site_options *o, const char **why)
+{
+	const char *override = o ? o->debug_file : NULL;
+	bool want_dwarf = !o || !o->no_dwarf;
+	bool has_dwarf = has_section_named(ef->elf, ".debug_info");
+	struct elf_file *dbg = NULL;
+	const char *dbg_why = NULL;
+	char *dpath;
+	int err;
+
+	ef->dwarf_elf = ef->elf;
+	if (!override && find_section(ef->elf, SHT_SYMTAB) && (has_dwarf || !want_dwarf))
+		return 0;
+	dpath = debuginfo_find(ef->elf, path, override);
+	if (!dpath) {
+		err = -errno;
+		if (!override)
+			return err == -ENOMEM ? err : 0;
+		*why = err == -EINVAL ? "the --debug-file belongs to another build (build-id or CRC differs)" :
+		       "cannot read the --debug-file";
+		return err;
+	}
+	dbg = calloc(1, sizeof(*dbg));
+	if (!dbg) {
+		free(dpath);
+		return -ENOMEM;
+	}
+	dbg->fd = -1;
+	err = elf_file_open(dbg, dpath, &dbg_why);
+	free(dpath);
+	if (err) {
+		elf_file_close(dbg);
+		free(dbg);
+		if (!override)
+			return err == -ENOMEM ? err : 0;
+		*why = "the --debug-file is not an ELF file for this machine";
+		return -EINVAL;
+	}
+	dbg->segs = ef->segs;
+	dbg->nsegs = ef->nsegs;
+	ef->debug = dbg;
+	if (!has_dwarf)
+		ef->dwarf_elf = dbg->elf;
 	return 0;
 }
 
@@ -383,6 +536,11 @@ static int describe_module(struct site_table *t, const struct elf_file *ef,
 			   struct site_module *m)
 {
 	m->pie = ef->type == ET_DYN;
+	/* The lowest segment's page: where a loader maps the image. */
+	m->image_base = UINT64_MAX;
+	for (size_t i = 0; i < ef->nsegs; i++)
+		if (ef->segs[i].vaddr < m->image_base)
+			m->image_base = ef->segs[i].vaddr & ~(uint64_t)0xfff;
 	read_build_id(ef, m);
 	m->open_path = site_strings_intern(t->strings, open_path);
 	m->path = site_strings_intern(t->strings, display_path ?: open_path);
@@ -404,21 +562,22 @@ int site_table_add_elf(struct site_table *t, const char *open_path,
 	if (!why)
 		why = &why_unused;
 	*why = NULL;
-	if (o && o->kind != SITE_KIND_FUNC) {
-		*why = "only function sites (--sites func) are implemented";
-		return -EOPNOTSUPP;
-	}
 	err = elf_file_open(&ef, open_path, why);
 	if (err)
 		goto out;
 	err = read_segments(&ef, why);
 	if (err)
 		goto out;
+	err = open_debug_file(&ef, display_path ?: open_path, o, why);
+	if (err)
+		goto out;
 	err = read_symbols(&ef, &syms, &m.nifunc, why);
+	if (!err && !ef.from_symtab)
+		err = add_unwind_functions(&ef, t->strings, &syms);
 	if (err)
 		goto out;
 	if (!syms.n) {
-		*why = "no function symbols";
+		*why = "no function symbols, and no .eh_frame entries to find functions by";
 		err = -ENODATA;
 		goto out;
 	}
@@ -430,13 +589,11 @@ int site_table_add_elf(struct site_table *t, const char *open_path,
 		err = -E2BIG;
 		goto out;
 	}
-	if (!o || !o->no_dwarf) {
-		err = sites_dwarf_lines(ef.elf, t->strings, sites, n, &m.has_dwarf);
-		if (err)
-			goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		sites[i].func_line = sites[i].line;
+	/* file:line, then the sites of the kind asked for, each placed. */
+	err = sites_build_kind(o ? o->kind : SITE_KIND_FUNC, o && o->no_dwarf,
+			       ef.elf, ef.dwarf_elf, t->strings, &sites, &n, &m, why);
+	if (err)
+		goto out;
 	err = describe_module(t, &ef, open_path, display_path, &m);
 	if (err)
 		goto out;

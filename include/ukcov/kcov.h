@@ -25,6 +25,28 @@
  *   is the count, area[1..n] the PCs), repeated once per drain, so a record
  *   can be handed to code that parses a kcov area.  The union of all records
  *   is the set of sites that ran at least once.
+ *
+ * Table-id record
+ *   When the run saved its site table (`ukcov run --save-sites FILE`), the
+ *   stream starts with one extra record that names that table (written with
+ *   the first coverage record: a stream with no coverage stays empty), so a
+ *   later `ukcov report --sites-file FILE` can tell a stream of another
+ *   binary:
+ *
+ *       u64 n = 2;
+ *       u64 UKCOV_KCOV_TABLE_MAGIC;     bytes "ukcovid\0" in the file
+ *       u64 id;                         the sites file's "table-id"
+ *
+ *   The id is a 62-bit hash with its top two bits 01, so it lies in
+ *   [UKCOV_KCOV_TABLE_ID_MIN, UKCOV_KCOV_TABLE_ID_MAX]: the two words are
+ *   strictly ascending (the magic is below 2^56) and both are below
+ *   UKCOV_PC_BASE.  The record is therefore well-formed kcov, and tools that
+ *   keep only kernel-text PCs (syzkaller) drop it like any foreign PC.  A
+ *   record is a table-id record exactly when n == 2 and its first word is
+ *   the magic; no site PC can be either word.  Concatenated streams
+ *   (`cat a.kcov b.kcov`) may carry one such record per part, each before
+ *   the coverage records it describes.  Streams of runs without
+ *   --save-sites have none.
  */
 #ifndef UKCOV_KCOV_H
 #define UKCOV_KCOV_H
@@ -45,5 +67,12 @@
  * stream before allocating anything.
  */
 #define UKCOV_KCOV_MAX_PCS (UINT64_MAX - UKCOV_PC_BASE + 1)
+
+/* First word of a table-id record: the bytes "ukcovid\0" read as u64 LE. */
+#define UKCOV_KCOV_TABLE_MAGIC 0x006469766f636b75ULL
+
+/* Range of a table id (second word of a table-id record): bits 63..62 = 01. */
+#define UKCOV_KCOV_TABLE_ID_MIN (1ULL << 62)
+#define UKCOV_KCOV_TABLE_ID_MAX ((1ULL << 63) - 1)
 
 #endif /* UKCOV_KCOV_H */

@@ -9,16 +9,23 @@
  * synthetic PCs of the sites the target runs.  A consumer maps the same file
  * and reads it the way it reads /sys/kernel/debug/kcov:
  *
+ *     ukcov_ring_collect(ring, 1000);    once: flush what ran before
  *     area[0] = 0;                       reset, before an input
  *     ...run one input...
  *     ukcov_ring_collect(ring, 1000);    make the collector drain now
  *     n = area[0];                       PCs area[1..n], u64 each
  *
+ * A drain reports the sites hit since the previous drain, whoever asked for
+ * it; so the first collect also reports the target's start-up (_start,
+ * main, ...) unless a collect before the first input flushes it.  A PC
+ * appears once per drain, however often its site ran: the ring says which
+ * sites an input ran, not how often (the -o outputs have the counts).
+ *
  * The file is one header page (struct ukcov_ring_header) followed by the
  * area, area_words u64 words: area[0] is the number of PCs that follow,
  * area[1..area[0]] the PCs.  Each drain appends the PCs of every site hit
  * since the previous drain, ascending within that drain, then publishes the
- * new count with a release store.  When the area is full the collector
+ * new count (see Appending below).  When the area is full the collector
  * stops writing and adds what did not fit to `dropped`.
  *
  * This header is all a consumer needs to read the layout.  The functions
@@ -31,11 +38,33 @@
  *      appends to the area, stores done_seq = the request it served and
  *      FUTEX_WAKEs done_seq;
  *   3. the consumer waits on done_seq until it reaches its request.
+ * The futex words live in a shared file mapping: use the shared futex
+ * operations (FUTEX_WAIT/FUTEX_WAKE, never the _PRIVATE ones).  Sequence
+ * numbers wrap: compare them as (int32_t)(done_seq - request) >= 0.
  * The collector also drains every --interval without a request.  When it
- * exits it sets state to UKCOV_RING_CLOSED and wakes done_seq's waiters.
+ * exits it serves the requests still pending with a last drain, sets state
+ * to UKCOV_RING_CLOSED and wakes done_seq's waiters.  A consumer must also
+ * treat a collector_pid that no longer exists (kill(pid, 0) fails with
+ * ESRCH) as closed: a collector killed with SIGKILL cannot say goodbye.
+ *
+ * Appending: the collector reads area[0] = n, writes PCs at area[n+1..n+k]
+ * and publishes with a compare-and-swap of area[0] from n to n+k.  If the
+ * consumer reset area[0] in between, the CAS fails and the collector writes
+ * the same PCs again from the new count, so a reset never brings back PCs
+ * from before it.  A consumer only ever stores 0 into area[0].
+ *
+ * Life of the file: ukcov creates it (O_EXCL, never through a symlink),
+ * sizes it, fills the header and stores magic last; until then the file may
+ * be empty or zero and ukcov_ring_open() fails with EAGAIN.  state turns
+ * LIVE before the target runs its first instruction (run) or before the
+ * probes are attached (attach).  After a clean end of the collection the
+ * file stays, state CLOSED, holding the last area (like -o outputs, it is
+ * the caller's to remove: a second ukcov refuses an existing path).  When
+ * ukcov fails, it removes the file.
  *
  * Threads: one consumer at a time per ring.  A fork server may call these
- * functions from the parent; no call allocates after ukcov_ring_open().
+ * functions from the parent; no call allocates, takes a lock or starts a
+ * thread after ukcov_ring_open().
  */
 #ifndef UKCOV_RING_H
 #define UKCOV_RING_H
@@ -82,10 +111,12 @@ struct ukcov_ring;
 const char *ukcov_lib_version(void);
 
 /*
- * Maps the ring at @path, checking magic, version and sizes.  Returns NULL
- * and sets errno (ENOENT, EACCES, EPROTO: not a ukcov ring or another
- * version, EINVAL: sizes inconsistent with the file).  The only call that
- * allocates.
+ * Maps the ring at @path (read-write, shared), checking magic, version and
+ * sizes against the file's size.  Returns NULL and sets errno: ENOENT,
+ * EACCES, ...: open(2)'s; EAGAIN: the collector is still creating the file
+ * (empty, or no magic yet): retry; EPROTO: not a ukcov ring (not a regular
+ * file, wrong magic) or another version; EINVAL: page_size or area_words
+ * inconsistent with the file's size.  The only call that allocates.
  */
 struct ukcov_ring *ukcov_ring_open(const char *path);
 
@@ -101,8 +132,9 @@ void ukcov_ring_reset(struct ukcov_ring *r);
 /*
  * Asks the collector to drain now and waits until it has, at most
  * @timeout_ms (negative: no limit).  Returns the number of PCs in the area
- * (area[0]) or a negative errno: -ETIMEDOUT, or -EPIPE when the collector
- * has finished or died.
+ * (area[0], never more than area_words - 1) or a negative errno: -ETIMEDOUT, or -EPIPE when the collector
+ * has finished or died (checked every 20 ms while waiting).  After -EPIPE
+ * the area still holds what the last drain appended.
  */
 long ukcov_ring_collect(struct ukcov_ring *r, int timeout_ms);
 

@@ -12,6 +12,7 @@
 # Environment: UKCOV (the ukcov binary), FIXTURES (built fixtures),
 # UKT_SRC (tests/fixtures, for source line numbers), UKT_REASON.
 
+# shellcheck disable=SC2034 # used by the test files
 PC_BASE=0xffffffff80000000
 
 # C runtime functions that may run in any fixture besides its own tallied
@@ -19,7 +20,7 @@ PC_BASE=0xffffffff80000000
 RUNTIME_FUNCS="_start _init _fini frame_dummy register_tm_clones
 	deregister_tm_clones __do_global_dtors_aux"
 
-UKT_PIDS=""
+UKT_PIDS=" "	# " pid pid ... "
 
 fail()
 {
@@ -36,16 +37,18 @@ skip()
 # Remember a background process: cleanup kills it if it is still there.
 track()
 {
-	UKT_PIDS="$UKT_PIDS $1"
+	UKT_PIDS="$UKT_PIDS$1 "
 }
 
 # True while PID exists and is not a zombie.
 alive()
 {
-	local state
+	local stat
 
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$state" ] && [ "$state" != Z ]
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	# The state follows the command name, which may hold anything.
+	stat=${stat##*) }
+	[ -n "$stat" ] && [ "${stat%% *}" != Z ]
 }
 
 cleanup()
@@ -53,17 +56,18 @@ cleanup()
 	local pid i
 
 	trap - EXIT TERM INT
-	exec 7>&- 8<&- 2>/dev/null
+	exec 7>&- 8<&-
 	# TERM first so ukcov detaches the polite way, then KILL what is left.
+	# Only live ones: a reaped pid may already belong to someone else.
 	for pid in $UKT_PIDS; do
-		kill -TERM "$pid" 2>/dev/null
+		alive "$pid" && kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in $UKT_PIDS; do
 		for ((i = 0; i < 40; i++)); do
 			alive "$pid" || break
 			sleep 0.05
 		done
-		kill -KILL "$pid" 2>/dev/null
+		alive "$pid" && kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
 	[ -n "${T:-}" ] && rm -rf "$T"
@@ -94,6 +98,7 @@ wait_exit()
 	alive "$pid" && fail "pid $pid ($3) still running after ${secs}s"
 	wait "$pid"
 	RC=$?
+	UKT_PIDS=${UKT_PIDS/ $pid / }
 }
 
 # wait_line FILE ERE SECS PID: waits until a line of FILE matches ERE; fails
@@ -196,7 +201,7 @@ check_report()
 	local report=$1 tally=$2 sites=$3 errs
 
 	[ -s "$report" ] || fail "report $report is missing or empty"
-	grep -q '^f_0 ' "$tally" || fail "fixture tally $tally is malformed"
+	grep -Eq '^[A-Za-z_][A-Za-z0-9_.]* [0-9]+$' "$tally" || fail "tally $tally is empty or malformed"
 	errs=$(report_data "$report" | awk -v runtime="$RUNTIME_FUNCS" '
 		FILENAME == ARGV[1] { want[$1] = $2; next }
 		FILENAME == ARGV[2] { site[$1] = $2; exists[$2] = 1; next }
@@ -234,7 +239,9 @@ check_summary()
 	local line total hit hits lines sum nsites
 
 	line=$(grep -E '^# sites: ' "$1") || fail "no '# sites:' line in $1"
-	read -r total hit hits < <(sed -E 's/^# sites: ([0-9]+) total, ([0-9]+) hit, ([0-9]+) hits, [0-9]+ drains?$/\1 \2 \3/' <<<"$line")
+	read -r total hit hits < <(sed -E \
+		's/^# sites: ([0-9]+) total, ([0-9]+) hit, ([0-9]+) hits, [0-9]+ drains?$/\1 \2 \3/' \
+		<<<"$line")
 	[[ "$total $hit $hits" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] || fail "malformed summary: $line"
 	lines=$(report_data "$1" | wc -l)
 	sum=$(report_data "$1" | awk '{ s += $2 } END { print s + 0 }')
@@ -298,20 +305,32 @@ need_bpftool()
 	command -v bpftool >/dev/null || skip "bpftool is not installed"
 }
 
-# Number of BPF links in the system.
+# bpf_links [PREFIX...]: the number of BPF links in the system, or with
+# PREFIXes, of uprobe.multi links on a file whose path starts with one of
+# them.  A test that probes its own copy of a fixture counts the links on
+# that copy: whatever else runs on the machine cannot disturb the count.
 bpf_links()
 {
-	bpftool link list 2>/dev/null | grep -cE '^[0-9]+: '
+	bpftool link list 2>/dev/null | awk -v prefixes="$*" '
+		BEGIN { np = split(prefixes, p, / /) }
+		np == 0 && /^[0-9]+: / { n++ }
+		np > 0 && $1 == "uprobe.multi" && $2 == "path" {
+			for (i = 1; i <= np; i++)
+				if (index($3, p[i]) == 1) { n++; break }
+		}
+		END { print n + 0 }'
 }
 
-# wait_links N SECS: the link count returns to N; links go away when their
-# last fd closes, which the kernel may finish a moment after the exit.
+# wait_links N SECS [PREFIX...]: the link count returns to N; links go away
+# when their last fd closes, which the kernel may finish a moment after the
+# process exits.
 wait_links()
 {
 	local want=$1 secs=$2 i n
 
+	shift 2
 	for ((i = 0; i < secs * 20; i++)); do
-		n=$(bpf_links)
+		n=$(bpf_links "$@")
 		[ "$n" -eq "$want" ] && return 0
 		sleep 0.05
 	done

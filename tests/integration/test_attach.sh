@@ -8,16 +8,17 @@
 ATTACHED_RE='^ukcov: attached to pid [0-9]+ \([0-9]+ sites\); Ctrl-C to stop$'
 
 # attach_start NAME [OPTIONS]: attaches to $SRV_PID in the background with
-# -o $T/NAME.cov (or $UK_OUT), waits for the attached line, sets UK_PID.  SIGINT and
-# SIGTERM are reset to default: a non-interactive shell starts background
-# jobs with SIGINT ignored.
+# -o $T/NAME.cov (or $UK_OUT), waits for the attached line, sets UK_PID,
+# and checks the line's pid and site count.  SIGINT and SIGTERM are reset
+# to default: a non-interactive shell starts background jobs with SIGINT
+# ignored.
 attach_start()
 {
 	local name=$1 nsites
 
 	shift
-	env --default-signal=INT,TERM "$UKCOV" attach -p "$SRV_PID" -o "${UK_OUT:-$T/$name.cov}" "$@" \
-		>"$T/$name.stdout" 2>"$T/$name.stderr" &
+	env --default-signal=INT,TERM "$UKCOV" attach -p "$SRV_PID" \
+		-o "${UK_OUT:-$T/$name.cov}" "$@" >"$T/$name.stdout" 2>"$T/$name.stderr" &
 	UK_PID=$!
 	track "$UK_PID"
 	wait_line "$T/$name.stderr" "$ATTACHED_RE" 20 "$UK_PID"
@@ -130,14 +131,15 @@ test_attach_sigkill_leaves_no_link()
 	SRV_BIN=$T/server
 	sites_map "$T/server" "$T/sites"
 	mkdir "$T/out"
-	links=$(bpf_links)
+	links=$(bpf_links "$T/")
+	[ "$links" -eq 0 ] || fail "$links links on a file that did not exist"
 	server_start
 	UK_OUT=$T/out/cov attach_start x
-	[ "$(bpf_links)" -gt "$links" ] || fail "no BPF link while attached"
+	[ "$(bpf_links "$T/")" -eq 1 ] || fail "$(bpf_links "$T/") BPF links on $T/server while attached"
 	server_cmd "call 6 3" >/dev/null
 	kill -KILL "$UK_PID"
 	wait_exit "$UK_PID" 10 "ukcov after SIGKILL"
-	wait_links "$links" 5
+	wait_links 0 5 "$T/"
 	[ -z "$(ls -A "$T/out")" ] || fail "SIGKILL left files behind: $(ls -A "$T/out")"
 	# The target lives on, unharmed by the probes ukcov left.
 	server_cmd "call 6 2" >/dev/null
@@ -155,7 +157,8 @@ test_run_sigkill_leaves_no_link()
 	cp "$FIXTURES/server" "$T/server"
 	mkdir "$T/out"
 	mkfifo "$T/srv.in" "$T/srv.out"
-	links=$(bpf_links)
+	links=$(bpf_links "$T/")
+	[ "$links" -eq 0 ] || fail "$links links on a file that did not exist"
 	"$UKCOV" run -o "$T/out/cov" -- "$T/server" <"$T/srv.in" >"$T/srv.out" 2>"$T/err" &
 	UK_PID=$!
 	track "$UK_PID"
@@ -163,14 +166,14 @@ test_run_sigkill_leaves_no_link()
 	# The server prints "ready" after exec, when the probes are attached.
 	read -r -t 20 -u 8 line || fail "server under ukcov run did not start: $(cat "$T/err")"
 	[ "$line" = ready ] || fail "server said '$line'"
-	[ "$(bpf_links)" -gt "$links" ] || fail "no BPF link while running"
+	[ "$(bpf_links "$T/")" -eq 1 ] || fail "$(bpf_links "$T/") BPF links on $T/server while running"
 	printf 'call 1 1\n' >&7
 	read -r -t 10 -u 8 line || fail "no answer from the server"
 	# The server is ukcov's child; whatever happens to it, cleanup stops it.
 	SRV_PID=$(pgrep -P "$UK_PID") && track "$SRV_PID"
 	kill -KILL "$UK_PID"
 	wait_exit "$UK_PID" 10 "ukcov after SIGKILL"
-	wait_links "$links" 5
+	wait_links 0 5 "$T/"
 	[ -z "$(ls -A "$T/out")" ] || fail "SIGKILL left files behind: $(ls -A "$T/out")"
 	return 0
 }

@@ -20,7 +20,8 @@ expect_error()
 	local want=$1 links="" rc lines what="$*"
 
 	shift
-	command -v bpftool >/dev/null && links=$(bpf_links)
+	# Links on anything this test could have probed.
+	command -v bpftool >/dev/null && links=$(bpf_links "$T/" "$FIXTURES/")
 	ls -A "$T/work" >"$T/ls.before"
 	(cd "$T/work" && exec "$@") >"$T/err.stdout" 2>"$T/err.stderr" </dev/null
 	rc=$?
@@ -39,7 +40,8 @@ expect_error()
 	ls -A "$T/work" | cmp -s "$T/ls.before" - ||
 		fail "$what: files appeared in the output directory: $(ls -A "$T/work" | tr '\n' ' ')"
 	if [ -n "$links" ]; then
-		[ "$(bpf_links)" -eq "$links" ] || fail "$what: BPF links went from $links to $(bpf_links)"
+		[ "$(bpf_links "$T/" "$FIXTURES/")" -eq "$links" ] ||
+			fail "$what: BPF links went from $links to $(bpf_links "$T/" "$FIXTURES/")"
 	fi
 	return 0
 }
@@ -80,6 +82,8 @@ test_err_no_function_symbols()
 	[ -x "$FIXTURES/nosyms" ] || fail "fixture nosyms is missing"
 	readelf -sW "$FIXTURES/nosyms" 2>/dev/null | grep -q ' FUNC ' &&
 		fail "fixture nosyms has function symbols"
+	readelf -SW "$FIXTURES/nosyms" 2>/dev/null | grep -q '\.eh_frame' &&
+		fail "fixture nosyms has an .eh_frame"
 	expect_error 1 "$UKCOV" sites -o cov "$FIXTURES/nosyms"
 }
 
@@ -148,27 +152,27 @@ test_err_symlink_output()
 
 test_err_no_privileges()
 {
-	local np
+	local np=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
 	command -v setpriv >/dev/null || skip "setpriv is not installed"
 	err_setup
-	np="setpriv --reuid=65534 --regid=65534 --clear-groups"
 	# Everything nobody needs must be reachable by nobody.
 	chmod 755 "$T"
 	mkdir "$T/bin"
-	cp "$UKCOV" "$FIXTURES/tally" "$FIXTURES/server" "$T/bin/"
+	cp "$UKCOV" "$T/bin/ukcov"
+	cp "$FIXTURES/tally" "$FIXTURES/server" "$T/bin/"
 	chmod -R a+rX "$T/bin"
 	chown 65534:65534 "$T/work"
-	$np true 2>/dev/null || skip "setpriv cannot switch to uid 65534"
-	$np sh -c "grep -q '^CapEff:[[:space:]]*0*\$' /proc/self/status" ||
+	"${np[@]}" true 2>/dev/null || skip "setpriv cannot switch to uid 65534"
+	"${np[@]}" sh -c "grep -q '^CapEff:[[:space:]]*0*\$' /proc/self/status" ||
 		fail "setpriv kept capabilities"
 	ERR_RE='CAP_BPF.*CAP_PERFMON|CAP_PERFMON.*CAP_BPF'
 	TALLY_OUT=$T/work/tally.out \
-		expect_error 125 $np "$T/bin/ukcov" run -o cov -- "$T/bin/tally"
+		expect_error 125 "${np[@]}" "$T/bin/ukcov" run -o cov -- "$T/bin/tally"
 	[ -e "$T/work/tally.out" ] && fail "the command ran though nothing could be covered"
 	SRV_BIN=$T/bin/server
-	server_start $np
-	expect_error 1 $np "$T/bin/ukcov" attach -p "$SRV_PID" -o cov --duration 5s
+	server_start "${np[@]}"
+	expect_error 1 "${np[@]}" "$T/bin/ukcov" attach -p "$SRV_PID" -o cov --duration 5s
 	server_cmd "call 1 1" >/dev/null
 	server_quit
 }
@@ -202,9 +206,9 @@ test_cli_help_version()
 	setup
 	"$UKCOV" --version >"$T/out" 2>&1 || fail "--version exited $?"
 	grep -Eq '[0-9]+\.[0-9]+\.[0-9]+' "$T/out" || fail "--version: $(cat "$T/out")"
-	"$UKCOV" --help >"$T/out" 2>&1 || fail "--help exited $?"
+	"$UKCOV" --help >"$T/help" 2>&1 || fail "--help exited $?"
 	for cmd in sites run attach; do
-		grep -q "$cmd" "$T/out" || fail "--help does not mention $cmd"
+		grep -q "$cmd" "$T/help" || fail "--help does not mention $cmd"
 		"$UKCOV" "$cmd" --help >"$T/out" 2>&1 || fail "$cmd --help exited $?"
 		grep -qi usage "$T/out" || fail "$cmd --help has no usage: $(head -c 200 "$T/out")"
 	done

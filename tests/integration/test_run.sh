@@ -89,7 +89,8 @@ test_run_stdout_passthrough()
 	[ "$RC" -eq 0 ] || fail "ukcov run exited $RC: $(cat "$T/out.stderr")"
 	[ "$(cat "$T/out.stdout")" = "hello from the child" ] ||
 		fail "stdout is '$(head -c 200 "$T/out.stdout")', not the child's line"
-	grep -q 'hello' "$T/out.cov" && fail "the child's stdout went into the coverage file"
+	grep -qx 'hello from the child' "$T/out.cov" &&
+		fail "the child's stdout went into the coverage file"
 	grep -q '^# ukcov ' "$T/out.cov" || fail "no coverage in -o file"
 }
 
@@ -98,8 +99,8 @@ test_run_stdout_default()
 	setup
 	sites_map "$FIXTURES/tally" "$T/sites"
 	# Without -o the report goes to stdout (after the child's own output).
-	TALLY_OUT=$T/t.tally "$UKCOV" run -- "$FIXTURES/tally" -n 4 >"$T/stdout" 2>"$T/stderr" ||
-		fail "ukcov run exited $?: $(cat "$T/stderr")"
+	TALLY_OUT=$T/t.tally "$UKCOV" run -- "$FIXTURES/tally" -n 4 \
+		>"$T/stdout" 2>"$T/stderr" || fail "ukcov run exited $?: $(cat "$T/stderr")"
 	check_report "$T/stdout" "$T/t.tally" "$T/sites"
 }
 
@@ -143,7 +144,8 @@ test_run_lock_prefixed_entry()
 	# A listed site must count; an unlisted one must not be reported.
 	if [ -n "$listed" ]; then
 		[ "$count" = 5 ] ||
-			fail "lock_first is a site but counted '${count:-nothing}' of 5 calls (probe on a lock-prefixed instruction?)"
+			fail "lock_first is a site but counted '${count:-nothing}' of 5 calls" \
+				"(a probe on a lock-prefixed instruction?)"
 	else
 		[ -z "$count" ] || fail "lock_first is no site but reported $count"
 	fi

@@ -52,9 +52,12 @@ $(UNIT_FIX)/sites-ifunc: $(UNIT_FIX_SRC)/sites_ifunc.c | $(UNIT_FIX)
 	$(call msg,FIXTURE,$@)
 	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -Wl,--build-id=none $< -o $@
 
+# No unwind tables either: .eh_frame FDEs would name _start (sites_ehframe.c).
 $(UNIT_FIX)/sites-nosyms: $(UNIT_FIX_SRC)/sites_nosyms.c | $(UNIT_FIX)
 	$(call msg,FIXTURE,$@)
-	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -nostdlib -static -no-pie $< -o $@.tmp
+	$(Q)$(FIXTURE_CC) $(UNIT_FIX_CFLAGS) -nostdlib -static -no-pie \
+		-fno-asynchronous-unwind-tables -fno-unwind-tables -Wl,--no-eh-frame-hdr \
+		$< -o $@.tmp
 	$(Q)strip --strip-all $@.tmp && mv $@.tmp $@
 
 $(UNIT_FIX)/sites-not-elf: $(UNIT_FIX_SRC)/sites_nosyms.c | $(UNIT_FIX)
@@ -70,3 +73,21 @@ $(UNIT_FIX)/sites-truncated: $(UNIT_FIX)/sites-pie
 $(UNIT_FIX)/sites-truncated-text: $(UNIT_FIX)/sites-pie
 	$(call msg,FIXTURE,$@)
 	$(Q)head -c 8192 $< > $@
+
+# ---- basic-block and line sites (test_sites_bb.c, test_sites_line.c) ----
+
+UNIT_FIXTURES += $(addprefix $(UNIT_FIX)/, bb-blocks lines_cov.c lines-O0 lines-O2)
+
+# Hand-written blocks, never run: only decoded.
+$(UNIT_FIX)/bb-blocks: tests/fixtures/bb_blocks.S tests/unit/fixtures.mk | $(UNIT_FIX)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) -nostdlib -static -Wl,--build-id=none -Wl,-e,bb_loop $< -o $@
+
+# Compiled from a copy in $(UNIT_FIX), like sites_basic.c.
+$(UNIT_FIX)/lines_cov.c: tests/fixtures/lines_cov.c | $(UNIT_FIX)
+	$(call msg,FIXTURE,$@)
+	$(Q)cp $< $@
+
+$(UNIT_FIX)/lines-O0 $(UNIT_FIX)/lines-O2: $(UNIT_FIX)/lines-%: $(UNIT_FIX)/lines_cov.c tests/unit/fixtures.mk
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) -$* -g -Wall -Werror $< -o $@

@@ -18,12 +18,36 @@ static int kcov_write_error(void)
 	return errno ? -errno : -EIO;
 }
 
+/*
+ * The table-id record (ukcov/kcov.h), once, ahead of the first record, so
+ * `ukcov report` can tell which site table the stream belongs to.  Written
+ * with the first drain rather than up front: the sink has no start hook,
+ * and a stream without records has nothing to pair.
+ */
+static int kcov_table_id(struct sink *s)
+{
+	uint64_t rec[3] = {
+		htole64(2), htole64(UKCOV_KCOV_TABLE_MAGIC), htole64(s->table_id),
+	};
+
+	if (!s->emit_table_id)
+		return 0;
+	if (fwrite(rec, UKCOV_KCOV_WORD, 3, s->out) != 3)
+		return kcov_write_error();
+	s->emit_table_id = false;
+	return 0;
+}
+
 static int kcov_drain(struct sink *s, const uint64_t *pcs, size_t n)
 {
 	uint64_t buf[KCOV_CHUNK];
 	size_t i, j;
+	int err;
 
 	errno = 0;
+	err = kcov_table_id(s);
+	if (err)
+		return err;
 	buf[0] = htole64(n);
 	if (fwrite(buf, UKCOV_KCOV_WORD, 1, s->out) != 1)
 		return kcov_write_error();

@@ -10,6 +10,9 @@
 const struct sink_ops *const sink_formats[] = {
 	&sink_text,
 	&sink_kcov,
+	&sink_lcov,
+	&sink_cobertura,
+	&sink_drcov,
 	NULL,
 };
 
@@ -46,7 +49,7 @@ const char *sink_names(void)
 {
 	/* Written out rather than built, so it needs no storage; the unit
 	 * test checks that it matches sink_formats[]. */
-	return "text, kcov";
+	return "text, kcov, lcov, cobertura, drcov";
 }
 
 int sink_drain(struct sink *s, const uint64_t *pcs, size_t n)

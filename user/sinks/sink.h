@@ -27,6 +27,14 @@ struct run_info {
 	uint64_t drains;	/* drains performed */
 	uint64_t drains_with_hits;
 	int exit_status;	/* run: the target's status as ukcov returns it; -1 if unknown */
+	/* Covered processes that exec'd another binary (procs.c), in event order. */
+	const struct run_exec *execs;
+	size_t nexecs;
+};
+
+struct run_exec {
+	int pid;
+	const char *path;	/* the binary, as /proc/PID/exe named it */
 };
 
 struct sink;
@@ -36,6 +44,7 @@ struct sink_ops {
 	const char *extension;	/* ".kcov": picks the format from -o FILE */
 	const char *summary;	/* one line for --help */
 	bool binary;		/* refuses to write to a terminal */
+	bool needs_size;	/* needs each site's byte length: refuses --sites line */
 	/*
 	 * Called after each drain with the synthetic PCs that drain found,
 	 * strictly ascending, n >= 1.  NULL when the format does not stream.
@@ -53,6 +62,14 @@ struct sink {
 	const struct sink_ops *ops;
 	FILE *out;
 	void *priv;		/* the format's own state, if it needs any */
+	/*
+	 * The site table's id (site_table_id(), sites_file.h).  When
+	 * emit_table_id is set, the kcov sink starts its stream with a
+	 * table-id record (ukcov/kcov.h) before its first record, then clears
+	 * the flag.  Other formats ignore both.
+	 */
+	uint64_t table_id;
+	bool emit_table_id;
 };
 
 /* The format named @name, or NULL. */
@@ -77,5 +94,8 @@ int sink_finish(struct sink *s, const struct site_table *t,
 
 extern const struct sink_ops sink_kcov;
 extern const struct sink_ops sink_text;
+extern const struct sink_ops sink_lcov;
+extern const struct sink_ops sink_cobertura;
+extern const struct sink_ops sink_drcov;
 
 #endif /* UKCOV_SINK_H */

@@ -56,6 +56,8 @@ static int text_finish(struct sink *s, const struct site_table *t,
 		  " drains\n", t->nsites, nhit, hits, info->drains);
 	if (info->exit_status >= 0)
 		TRY_PRINT(out, "# exit: %d\n", info->exit_status);
+	for (i = 0; i < info->nexecs; i++)
+		TRY_PRINT(out, "# exec: %d %s\n", info->execs[i].pid, info->execs[i].path);
 	TRY_PRINT(out, "# PC COUNT FUNCTION FILE:LINE MODULE+0xOFFSET\n");
 
 	/* Index order is PC order: PC = pc_base + index. */

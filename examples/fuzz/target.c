@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A "magic bytes" bug five bytes deep: inputs that start with "UKCV!"
+ * abort().  Random inputs hit it with probability 2^-40; a fuzzer that keeps
+ * every input reaching new code finds it one byte at a time, because each
+ * byte is checked in a function of its own: with ukcov's default function
+ * sites, getting one more byte right is one more PC.
+ *
+ * Built with -O1 -fno-inline -fno-ipa-icf (see the Makefile), so every
+ * function below stays a function entry of its own.
+ *
+ * One-shot: `target < input` runs one input (what a fork/exec fuzzer does).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "target.h"
+
+__attribute__((noinline)) void magic_found(void)
+{
+	fprintf(stderr, "target: magic bytes found, crashing\n");
+	abort();
+}
+
+__attribute__((noinline)) int check_4(const unsigned char *b)
+{
+	if (b[4] != '!')
+		return 4;
+	magic_found();
+	return 5;
+}
+
+__attribute__((noinline)) int check_3(const unsigned char *b)
+{
+	return b[3] == 'V' ? check_4(b) : 3;
+}
+
+__attribute__((noinline)) int check_2(const unsigned char *b)
+{
+	return b[2] == 'C' ? check_3(b) : 2;
+}
+
+__attribute__((noinline)) int check_1(const unsigned char *b)
+{
+	return b[1] == 'K' ? check_2(b) : 1;
+}
+
+__attribute__((noinline)) int check_0(const unsigned char *b)
+{
+	return b[0] == 'U' ? check_1(b) : 0;
+}
+
+/* A detour with coverage of its own that leads nowhere: inputs starting with a digit. */
+__attribute__((noinline)) int parse_digits(const unsigned char *b, size_t len)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < len && b[i] >= '0' && b[i] <= '9'; i++)
+		v = v * 10 + (b[i] - '0');
+	return v & 1;
+}
+
+__attribute__((noinline)) int too_short(size_t len)
+{
+	return -(int)len;
+}
+
+int target_input(const unsigned char *buf, size_t len)
+{
+	if (len < 5)
+		return too_short(len);
+	if (buf[0] >= '0' && buf[0] <= '9')
+		return parse_digits(buf, len);
+	return check_0(buf);
+}
+
+#ifndef TARGET_NO_MAIN
+int main(void)
+{
+	static unsigned char buf[TARGET_MAX_INPUT];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(buf) && (n = read(STDIN_FILENO, buf + len, sizeof(buf) - len)) > 0)
+		len += n;
+	target_input(buf, len);
+	return 0;
+}
+#endif

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of line sites (user/sites_line.c) on tests/fixtures/lines_cov.c
+ * built with -g at -O0 and -O2.
+ *
+ * Truth: the line table as binutils decodes it (objdump
+ * --dwarf=decodedline) and the function ranges nm reports, read here with
+ * the rule line sites follow, written out independently: one site per
+ * distinct (address, file, line) of the is_stmt rows whose address lies
+ * in a function.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sites.h"
+
+#define FIX(name) FIXTURE_DIR "/" name
+
+struct func {
+	uint64_t start, size;
+	char name[64];
+};
+
+struct row {
+	uint64_t addr;
+	char file[64];		/* base name */
+	unsigned line;
+};
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	int c;
+
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	c = strcmp(a->file, b->file);
+	return c;
+}
+
+/* Functions with a size, from `nm -S`. */
+static size_t read_funcs(const char *path, struct func *f, size_t max)
+{
+	char cmd[512], line[256];
+	size_t n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm -S --defined-only '%s'", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long a, s;
+		char type, name[64];
+
+		if (sscanf(line, "%llx %llx %c %63s", &a, &s, &type, name) != 4 || !s ||
+		    (type != 'T' && type != 't' && type != 'W'))
+			continue;
+		assert_true(n < max);
+		f[n].start = a;
+		f[n].size = s;
+		strcpy(f[n].name, name);
+		n++;
+	}
+	assert_int_equal(pclose(p), 0);
+	assert_true(n > 0);
+	return n;
+}
+
+static const struct func *func_at(const struct func *f, size_t n, uint64_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addr >= f[i].start && addr - f[i].start < f[i].size)
+			return &f[i];
+	return NULL;
+}
+
+/*
+ * The is_stmt rows of `objdump --dwarf=decodedline`, one per distinct
+ * (address, file, line), inside a function.  Row lines look like
+ *   FILE  LINE  0xADDR  [VIEW]  [x]
+ * with LINE "-" at the end of a sequence and "x" marking is_stmt.
+ */
+static size_t read_rows(const char *path, const struct func *f, size_t nf,
+			struct row *rows, size_t max)
+{
+	char cmd[512], line[512];
+	size_t n = 0, i, j;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "objdump --dwarf=decodedline '%s'", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		char *tok[8], *save = NULL, *t;
+		unsigned long long addr;
+		int nt = 0;
+
+		for (t = strtok_r(line, " \t\n", &save); t && nt < 8;
+		     t = strtok_r(NULL, " \t\n", &save))
+			tok[nt++] = t;
+		if (nt < 4 || strncmp(tok[2], "0x", 2) || strcmp(tok[nt - 1], "x") ||
+		    !strcmp(tok[1], "-"))
+			continue;
+		addr = strtoull(tok[2], NULL, 16);
+		if (!func_at(f, nf, addr))
+			continue;
+		assert_true(n < max);
+		rows[n].addr = addr;
+		snprintf(rows[n].file, sizeof(rows[n].file), "%s", basename(tok[0]));
+		rows[n].line = strtoul(tok[1], NULL, 10);
+		n++;
+	}
+	assert_int_equal(pclose(p), 0);
+	qsort(rows, n, sizeof(*rows), row_cmp);
+	for (i = j = 0; i < n; i++)
+		if (!j || row_cmp(&rows[j - 1], &rows[i]))
+			rows[j++] = rows[i];
+	return j;
+}
+
+static void check_lines(const char *path)
+{
+	static struct func funcs[512];
+	static struct row want[8192], got[8192];
+	const struct site_options o = { .kind = SITE_KIND_LINE };
+	struct site_table *t = site_table_new();
+	size_t nf, nwant, i;
+	const char *why = NULL;
+	int err;
+
+	nf = read_funcs(path, funcs, 512);
+	nwant = read_rows(path, funcs, nf, want, 8192);
+	assert_true(nwant > 20);
+	err = site_table_add_elf(t, path, NULL, &o, &why);
+	if (err)
+		fail_msg("%s: %d (%s)", path, err, why ? why : "");
+	site_table_finish(t);
+	assert_true(t->modules[0].has_dwarf);
+	assert_true(t->nsites <= 8192);
+	for (i = 0; i < t->nsites; i++) {
+		const struct site *s = &t->sites[i];
+		const struct func *f = func_at(funcs, nf, s->vaddr);
+		char file[512];
+
+		assert_non_null(s->file);
+		snprintf(file, sizeof(file), "%s", s->file);
+		got[i].addr = s->vaddr;
+		snprintf(got[i].file, sizeof(got[i].file), "%s", basename(file));
+		got[i].line = s->line;
+		/* Each site knows its function and where its probe may go. */
+		assert_non_null(f);
+		assert_string_equal(s->func, f->name);
+		assert_int_equal(!!(s->flags & SITE_FUNC_ENTRY), s->vaddr == f->start);
+		assert_true(s->size > 0);
+		assert_true(s->probe_offset >= s->offset);
+		assert_true(s->probe_offset < s->offset + s->size);
+		/* Sites at one address share one probe. */
+		if (i && s->vaddr == t->sites[i - 1].vaddr)
+			assert_int_equal(s->probe_offset, t->sites[i - 1].probe_offset);
+	}
+	qsort(got, t->nsites, sizeof(*got), row_cmp);
+	for (i = 0; i < nwant && i < t->nsites; i++)
+		if (row_cmp(&want[i], &got[i]))
+			fail_msg("%s: row %zu: want %#llx %s:%u, got %#llx %s:%u", path, i,
+				 (unsigned long long)want[i].addr, want[i].file, want[i].line,
+				 (unsigned long long)got[i].addr, got[i].file, got[i].line);
+	assert_int_equal(t->nsites, nwant);
+	assert_int_equal(t->modules[0].nplace_nop5 + t->modules[0].nplace_emulated +
+			 t->modules[0].nplace_single_step, t->nsites);
+	site_table_free(t);
+}
+
+static void test_lines_O0(void **state)
+{
+	(void)state;
+	check_lines(FIX("lines-O0"));
+}
+
+/* -O2: inlined calls and statements sharing an address (views). */
+static void test_lines_O2(void **state)
+{
+	(void)state;
+	check_lines(FIX("lines-O2"));
+}
+
+/* Line sites without DWARF: a clear error, not an empty table. */
+static void test_lines_without_dwarf(void **state)
+{
+	const struct site_options o = { .kind = SITE_KIND_LINE };
+	struct site_table *t = site_table_new();
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(site_table_add_elf(t, FIX("sites-stripped"), NULL, &o, &why),
+			 -ENODATA);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "no DWARF line table"));
+	assert_int_equal(t->nsites, 0);
+	assert_int_equal(t->nmodules, 0);
+	site_table_free(t);
+}
+
+/* The same binary and options give the same table, PC for PC. */
+static void test_lines_deterministic(void **state)
+{
+	const struct site_options o = { .kind = SITE_KIND_LINE };
+	struct site_table *a = site_table_new(), *b = site_table_new();
+
+	(void)state;
+	assert_int_equal(site_table_add_elf(a, FIX("lines-O2"), NULL, &o, NULL), 0);
+	assert_int_equal(site_table_add_elf(b, FIX("lines-O2"), NULL, &o, NULL), 0);
+	site_table_finish(a);
+	site_table_finish(b);
+	assert_int_equal(a->nsites, b->nsites);
+	for (size_t i = 0; i < a->nsites; i++) {
+		assert_int_equal(a->sites[i].vaddr, b->sites[i].vaddr);
+		assert_int_equal(a->sites[i].line, b->sites[i].line);
+		assert_string_equal(a->sites[i].file, b->sites[i].file);
+	}
+	site_table_free(a);
+	site_table_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lines_O0),
+		cmocka_unit_test(test_lines_O2),
+		cmocka_unit_test(test_lines_without_dwarf),
+		cmocka_unit_test(test_lines_deterministic),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Coverage per source line and per function, for the formats that speak in
+ * source terms (lcov, cobertura).  Built once from the site table and the
+ * run's totals, so the rules for turning sites into lines live in one place:
+ *
+ *   line count      per module, the largest count among the sites on that
+ *                   (file, line) - a line's several rows or blocks are one
+ *                   execution of the line, not several; summed over modules,
+ *                   since each module that holds the line runs it separately.
+ *   function count  the sum of the counts of its entry sites
+ *                   (SITE_FUNC_ENTRY): each is one copy of the function (one
+ *                   per module, or per translation unit for a static
+ *                   function in a header); with no entry site, the largest
+ *                   count among its sites.
+ *   function line   the smallest func_line of its sites, else the smallest
+ *                   line; a function with neither is left out.
+ *   function's lines  the lines of its own sites, counted as above from
+ *                   its own sites only.
+ *
+ * A function is its name within one source file.  Sites without a source
+ * file are in no file; sites with a file but line 0 count toward their
+ * function only.  Everything is sorted: files by path (strcmp), lines
+ * ascending, functions by line then name.
+ */
+#ifndef UKCOV_SINKS_LINES_H
+#define UKCOV_SINKS_LINES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct site_table;
+
+struct line_count {
+	uint32_t line;		/* source line, >= 1 */
+	uint64_t count;
+};
+
+struct line_func {
+	const char *name;	/* the sites' func; owned by the site table */
+	uint32_t line;		/* where the function starts, >= 1 */
+	uint64_t count;
+	/*
+	 * Its own lines, ascending, counted from its own sites only: a line
+	 * it shares with another function (a macro defining several) says
+	 * how often this function ran it.
+	 */
+	const struct line_count *lines;
+	size_t nlines;
+};
+
+struct line_file {
+	const char *path;	/* as the site table has it (DWARF's name) */
+	struct line_count *lines;
+	size_t nlines;
+	struct line_func *funcs;
+	size_t nfuncs;
+	size_t lines_hit;	/* lines with count > 0 */
+	size_t funcs_hit;	/* functions with count > 0 */
+};
+
+struct line_report {
+	struct line_file *files;
+	size_t nfiles;
+	size_t lines_found, lines_hit;	/* over all files */
+	size_t funcs_found, funcs_hit;
+	size_t sites_without_file;	/* sites in no file's figures */
+	/* private: the storage the arrays above point into */
+	void *mem[4];
+};
+
+/*
+ * Aggregates @t with @totals (totals[i] is site i's count over the run).
+ * The report points into @t's strings: free it before @t.  Returns NULL and
+ * sets errno (ENOMEM) on failure.
+ */
+struct line_report *line_report_new(const struct site_table *t,
+				     const uint64_t *totals);
+
+/* Frees @r.  Accepts NULL. */
+void line_report_free(struct line_report *r);
+
+#endif /* UKCOV_SINKS_LINES_H */

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Decoding functions with Capstone, finding basic-block leaders, and
+ * placing each probe on the cheapest instruction of its straight-line run.
+ *
+ * Why placement pays: a uprobe on most x86 instructions traps, copies the
+ * instruction out of line and single-steps it (~11-15 us a hit on 6.18),
+ * while the kernel emulates jumps, calls, pushes and NOPs (~0.6 us) and
+ * turns a 5-byte NOP into a call of its trampoline (~0.4 us).  Every
+ * instruction of a straight-line run executes exactly as often as the
+ * first, so the count is the same wherever in the run the probe sits.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <capstone/capstone.h>
+#endif
+
+#include "sites_place.h"
+
+/* ---- what the kernel does with an instruction -------------------------- */
+
+/*
+ * The opcode tables of arch/x86/kernel/uprobes.c (good_insns_64 and
+ * good_2byte_insns), one row of 16 opcodes per string: '1' = the kernel
+ * accepts it.  The kernel in fact accepts every 0x0f opcode through the
+ * first table; refusing what its second table lists is the conservative
+ * reading (syscall, ud2, sysenter, fences/xsave...).
+ */
+static const char good_1byte[16][17] = {
+	"1111110011111101", "1111110011111100", "1111111011111110", "1111111011111110",
+	"1111111111111111", "1111111111111111", "0001111111110000", "1111111111111111",
+	"1101111111111111", "1111111111011111", "1111111111111111", "1111111111111111",
+	"1111111111110000", "1111000111111111", "1111000011010000", "1011011111001111",
+};
+
+static const char good_2byte[16][17] = {
+	"0011100000101111", "1111111111111111", "1111111111111111", "0111001011111111",
+	"1111111111111111", "1111111111111111", "1111111111111111", "1111111100111111",
+	"1111111111111111", "1111111111111111", "1111111111111101", "1111111111111111",
+	"1111111111111111", "1111111111111111", "1111111111111111", "1111111111111111",
+};
+
+static bool table_ok(const char table[16][17], uint8_t op)
+{
+	return table[op >> 4][op & 15] == '1';
+}
+
+static const uint8_t nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+
+enum probe_cost probe_cost_x86(const uint8_t *b, size_t len, uint64_t offset)
+{
+	bool has66 = false, bad = false;
+	uint8_t rex = 0, op, op2 = 0, modrm = 0;
+	size_t i = 0, nmodrm;
+
+	/* Legacy prefixes, then at most one REX right before the opcode. */
+	for (; i < len; i++) {
+		switch (b[i]) {
+		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0xf0:
+			/* is_prefix_bad(): segment overrides and lock */
+			bad = true;
+			continue;
+		case 0x66:
+			has66 = true;
+			continue;
+		case 0x64: case 0x65: case 0x67: case 0xf2: case 0xf3:
+			continue;
+		}
+		break;
+	}
+	if (i < len && (b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	if (bad || i >= len)
+		return PROBE_REFUSED;
+	op = b[i];
+
+	/*
+	 * VEX (c4, c5) and EVEX (62): the kernel's decoder takes the byte
+	 * after the prefix as the opcode and checks it against the one-byte
+	 * table, so e.g. a VEX opcode 0x6f is refused like outs.
+	 */
+	if (op == 0xc4 || op == 0xc5 || op == 0x62) {
+		size_t skip = op == 0xc5 ? 2 : op == 0xc4 ? 3 : 4;
+
+		if (i + skip >= len)
+			return PROBE_REFUSED;
+		return table_ok(good_1byte, b[i + skip]) ? PROBE_SINGLE_STEP : PROBE_REFUSED;
+	}
+	if (op == 0x0f) {
+		if (i + 1 >= len)
+			return PROBE_REFUSED;
+		op2 = b[i + 1];
+		/* Three-byte maps 0f 38 / 0f 3a: plain SSE/AES/..., accepted. */
+		if (op2 != 0x38 && op2 != 0x3a && !table_ok(good_2byte, op2))
+			return PROBE_REFUSED;
+		nmodrm = i + 2;
+	} else {
+		if (!table_ok(good_1byte, op))
+			return PROBE_REFUSED;
+		nmodrm = i + 1;
+	}
+	if (nmodrm < len)
+		modrm = b[nmodrm];
+	/* insn_masking_exception(): mov to %ss */
+	if (op == 0x8e && ((modrm >> 3) & 7) == 2)
+		return PROBE_REFUSED;
+	/* 8f /1-7 is AMD XOP, which the kernel's decoder does not know. */
+	if (op == 0x8f && ((modrm >> 3) & 7) != 0)
+		return PROBE_REFUSED;
+
+	/* NOPs are emulated (measured on 6.18, 66 90 included). */
+	if (op == 0x0f && op2 == 0x1f && nmodrm < len && ((modrm >> 3) & 7) == 0) {
+		/* The trampoline call is written atomically only within a page. */
+		if (len == 5 && !memcmp(b, nop5, 5) && (offset & 0xfff) <= 0x1000 - 5)
+			return PROBE_NOP5;
+		return PROBE_EMULATED;
+	}
+	/* 41 90 is xchg %eax,%r8d, not a NOP: never let it be emulated as one. */
+	if (op == 0x90)
+		return rex & 1 ? PROBE_REFUSED : PROBE_EMULATED;
+
+	/* branch_setup_xol_ops(): jmp, jcc, call rel; a 0x66 prefix is refused. */
+	if (op == 0xe8 || op == 0xe9 || op == 0xeb || (op >= 0x70 && op <= 0x7f) ||
+	    (op == 0x0f && op2 >= 0x80 && op2 <= 0x8f))
+		return has66 ? PROBE_REFUSED : PROBE_EMULATED;
+
+	/* push_setup_xol_ops(): push reg, alone or with REX.B = 41 only. */
+	if (op >= 0x50 && op <= 0x57 &&
+	    (len == 1 || (len == 2 && b[0] == 0x41)))
+		return PROBE_EMULATED;
+	return PROBE_SINGLE_STEP;
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+#if defined(__x86_64__)
+
+/*
+ * Whether the instruction at @b (of @len bytes) is a NOP of any length,
+ * as compilers pad with: 90 with any prefixes but REX.B (41 90 is an
+ * xchg), 0f 1f /0 with any prefixes (66 2e 0f 1f 84 ...), and int3.
+ */
+static bool insn_is_filler(const uint8_t *b, size_t len)
+{
+	size_t i = 0;
+	uint8_t rex = 0;
+
+	while (i < len && (b[i] == 0x66 || b[i] == 0x2e || b[i] == 0x3e ||
+			   b[i] == 0xf2 || b[i] == 0xf3))
+		i++;
+	if (i < len && (b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	if (i >= len)
+		return false;
+	if (b[i] == 0x90)
+		return !(rex & 1);
+	if (b[i] == 0xcc)
+		return true;
+	return b[i] == 0x0f && i + 2 < len && b[i + 1] == 0x1f && ((b[i + 2] >> 3) & 7) == 0;
+}
+
+struct disasm {
+	csh handle;
+	cs_insn *insn;
+};
+
+struct disasm *disasm_new(void)
+{
+	struct disasm *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->handle) != CS_ERR_OK) {
+		free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+	cs_option(d->handle, CS_OPT_DETAIL, CS_OPT_ON);
+	d->insn = cs_malloc(d->handle);
+	if (!d->insn) {
+		cs_close(&d->handle);
+		free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return d;
+}
+
+void disasm_free(struct disasm *d)
+{
+	if (!d)
+		return;
+	cs_free(d->insn, 1);
+	cs_close(&d->handle);
+	free(d);
+}
+
+static bool in_group(const cs_insn *insn, uint8_t group)
+{
+	const cs_detail *det = insn->detail;
+
+	for (uint8_t i = 0; det && i < det->groups_count; i++)
+		if (det->groups[i] == group)
+			return true;
+	return false;
+}
+
+static void classify(const cs_insn *ci, struct insn *in)
+{
+	const cs_x86 *x = &ci->detail->x86;
+
+	switch (ci->id) {
+	case X86_INS_JMP:
+	case X86_INS_LJMP:
+		in->flow = FLOW_JUMP;
+		break;
+	case X86_INS_CALL:
+	case X86_INS_LCALL:
+	case X86_INS_SYSCALL:
+	case X86_INS_SYSENTER:
+		in->flow = FLOW_CALL;
+		break;
+	case X86_INS_UD2:
+	case X86_INS_UD2B:
+	case X86_INS_UD0:
+	case X86_INS_HLT:
+	case X86_INS_INT3:
+		in->flow = FLOW_STOP;
+		break;
+	default:
+		if (in_group(ci, CS_GRP_JUMP))
+			in->flow = FLOW_COND;
+		else if (in_group(ci, CS_GRP_RET) || in_group(ci, CS_GRP_IRET))
+			in->flow = FLOW_RET;
+		else if (in_group(ci, CS_GRP_INT))
+			in->flow = FLOW_CALL;
+		else
+			in->flow = FLOW_NEXT;
+	}
+	if (in->flow != FLOW_NEXT && in->flow != FLOW_RET && x->op_count == 1 &&
+	    x->operands[0].type == X86_OP_IMM) {
+		in->target = (uint64_t)x->operands[0].imm;
+		in->flags |= INSN_TARGET;
+	}
+	if (insn_is_filler(ci->bytes, ci->size))
+		in->flags |= INSN_PADDING;
+}
+
+static int insn_push(struct func_code *fc, const struct insn *in)
+{
+	if (fc->n == fc->cap) {
+		size_t cap = fc->cap ? fc->cap * 2 : 256;
+		void *p = reallocarray(fc->v, cap, sizeof(*fc->v));
+
+		if (!p)
+			return -ENOMEM;
+		fc->v = p;
+		fc->cap = cap;
+	}
+	fc->v[fc->n++] = *in;
+	return 0;
+}
+
+int func_code_decode(struct disasm *d, const uint8_t *code, uint64_t vaddr,
+		     uint64_t offset, uint64_t size, struct func_code *fc)
+{
+	size_t left = size;
+	uint64_t addr = vaddr;
+	int err;
+
+	fc->n = 0;
+	fc->start = vaddr;
+	fc->end = vaddr + size;
+	fc->offset = offset;
+	while (left && cs_disasm_iter(d->handle, &code, &left, &addr, d->insn)) {
+		const cs_insn *ci = d->insn;
+		struct insn in = {
+			.vaddr = ci->address,
+			.len = ci->size,
+			.cost = probe_cost_x86(ci->bytes, ci->size,
+					       offset + (ci->address - vaddr)),
+		};
+
+		classify(ci, &in);
+		err = insn_push(fc, &in);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+#else /* !__x86_64__ */
+
+struct disasm *disasm_new(void)
+{
+	errno = EOPNOTSUPP;
+	return NULL;
+}
+
+void disasm_free(struct disasm *d)
+{
+	(void)d;
+}
+
+int func_code_decode(struct disasm *d, const uint8_t *code, uint64_t vaddr,
+		     uint64_t offset, uint64_t size, struct func_code *fc)
+{
+	(void)d, (void)code, (void)vaddr, (void)offset, (void)size;
+	fc->n = 0;
+	return -EOPNOTSUPP;
+}
+
+#endif
+
+void func_code_release(struct func_code *fc)
+{
+	free(fc->v);
+	*fc = (struct func_code){};
+}
+
+size_t func_code_find(const struct func_code *fc, uint64_t vaddr)
+{
+	size_t lo = 0, hi = fc->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fc->v[mid].vaddr < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < fc->n && fc->v[lo].vaddr == vaddr ? lo : SIZE_MAX;
+}
+
+static void mark_leader(struct func_code *fc, uint64_t vaddr)
+{
+	size_t i;
+
+	if (vaddr < fc->start || vaddr >= fc->end)
+		return;
+	/* A jump into the middle of an instruction: no place for a probe. */
+	i = func_code_find(fc, vaddr);
+	if (i != SIZE_MAX)
+		fc->v[i].flags |= INSN_LEADER;
+}
+
+void func_code_mark_leaders(struct func_code *fc)
+{
+	size_t i, j;
+
+	if (!fc->n)
+		return;
+	fc->v[0].flags |= INSN_LEADER;
+	for (i = 0; i < fc->n; i++) {
+		const struct insn *in = &fc->v[i];
+
+		if (in->flags & INSN_TARGET)
+			mark_leader(fc, in->target);
+		switch (in->flow) {
+		case FLOW_COND:
+			if (i + 1 < fc->n)
+				fc->v[i + 1].flags |= INSN_LEADER;
+			break;
+		case FLOW_JUMP:
+		case FLOW_RET:
+		case FLOW_STOP:
+			/*
+			 * What follows is reached only through a jump (a
+			 * jump table when no direct jump names it): a
+			 * block of its own, unless it is alignment filler.
+			 */
+			for (j = i + 1; j < fc->n && (fc->v[j].flags & INSN_PADDING); j++)
+				;
+			if (j < fc->n)
+				fc->v[j].flags |= INSN_LEADER;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+size_t func_code_block_end(const struct func_code *fc, size_t first, unsigned stop_flags)
+{
+	size_t j;
+
+	for (j = first; j < fc->n; j++) {
+		if (j > first && (fc->v[j].flags & stop_flags))
+			break;
+		if (fc->v[j].flow == FLOW_JUMP || fc->v[j].flow == FLOW_RET ||
+		    fc->v[j].flow == FLOW_STOP)
+			return j + 1;
+	}
+	return j;
+}
+
+size_t func_code_place(const struct func_code *fc, size_t first, enum probe_cost *cost)
+{
+	size_t best = first, j;
+
+	*cost = fc->v[first].cost;
+	for (j = first; j < fc->n; j++) {
+		const struct insn *in = &fc->v[j];
+
+		if (j > first && (in->flags & (INSN_LEADER | INSN_SITE)))
+			break;
+		if (in->cost < *cost) {
+			*cost = in->cost;
+			best = j;
+		}
+		/* The branch or call itself runs as often; what follows may not. */
+		if (in->flow != FLOW_NEXT)
+			break;
+	}
+	return best;
+}
+
+void site_place_at(struct site *s, const struct func_code *fc, size_t index,
+		   enum probe_cost cost, struct site_module *m)
+{
+	s->probe_offset = fc->offset + (fc->v[index].vaddr - fc->start);
+	switch (cost) {
+	case PROBE_NOP5:
+		m->nplace_nop5++;
+		break;
+	case PROBE_EMULATED:
+		m->nplace_emulated++;
+		break;
+	default:
+		m->nplace_single_step++;
+		break;
+	}
+}
+
+/* ---- the module ------------------------------------------------------------ */
+
+int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc)
+{
+	const struct site *f = &ctx->funcs[i];
+	uint64_t size = f->size;
+
+	if (i + 1 < ctx->nfuncs && ctx->funcs[i + 1].vaddr - f->vaddr < size)
+		size = ctx->funcs[i + 1].vaddr - f->vaddr;
+	/* sites_elf.c checked this; a second look costs nothing. */
+	if (f->offset > ctx->image_size || size > ctx->image_size - f->offset) {
+		fc->n = 0;
+		return 0;
+	}
+	return func_code_decode(ctx->d, ctx->image + f->offset, f->vaddr, f->offset,
+				size, fc);
+}
+
+int sites_place_funcs(const struct code_ctx *ctx, struct site *sites, size_t *n,
+		      struct site_module *m)
+{
+	struct func_code fc = {};
+	size_t i, kept = 0, total = *n;
+	int err = 0;
+
+	for (i = 0; i < total; i++) {
+		struct site s = sites[i];
+		enum probe_cost cost;
+		size_t at;
+
+		err = code_ctx_decode(ctx, i, &fc);
+		if (err)
+			goto out;
+		if (fc.n) {
+			func_code_mark_leaders(&fc);
+			at = func_code_place(&fc, 0, &cost);
+			if (cost == PROBE_REFUSED) {
+				m->nrefused++;
+				continue;
+			}
+			site_place_at(&s, &fc, at, cost, m);
+		} else {
+			/* Not decodable: keep the entry, the kernel decides. */
+			m->nplace_single_step++;
+		}
+		sites[kept++] = s;
+	}
+	*n = kept;
+out:
+	func_code_release(&fc);
+	return err;
+}
+
+int site_vec_push(struct site **v, size_t *n, size_t *cap, const struct site *s)
+{
+	if (*n >= SITES_MAX_PER_MODULE)
+		return -E2BIG;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 1024;
+		void *p = reallocarray(*v, c, sizeof(**v));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *s;
+	return 0;
+}
+
+int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_elf,
+		     struct site_strings *strings, struct site **sites, size_t *n,
+		     struct site_module *m, const char **why)
+{
+	struct line_table lt = {};
+	struct code_ctx ctx = { .strings = strings, .lines = &lt };
+	struct site *built = NULL;
+	size_t nbuilt = 0, i;
+	int err = 0;
+
+	/* Line sites are the line table: --no-dwarf cannot apply to them. */
+	if (!no_dwarf || kind == SITE_KIND_LINE) {
+		err = line_table_read(dwarf_elf ?: elf, &lt);
+		if (err)
+			goto out;
+		m->has_dwarf = lt.n > 0;
+		err = line_table_fill(&lt, strings, *sites, *n);
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < *n; i++)
+		(*sites)[i].func_line = (*sites)[i].line;
+	if (kind == SITE_KIND_LINE && !lt.n) {
+		*why = "no DWARF line table (build with -g, or use --sites func)";
+		err = -ENODATA;
+		goto out;
+	}
+
+	ctx.image = (const uint8_t *)elf_rawfile(elf, &i);
+	ctx.image_size = i;
+	ctx.funcs = *sites;
+	ctx.nfuncs = *n;
+	ctx.d = ctx.image ? disasm_new() : NULL;
+	if (!ctx.d) {
+		/* Function entries need no decoder: they stay where they are. */
+		if (kind == SITE_KIND_FUNC)
+			goto out;
+		*why = "line and bb sites need an x86-64 binary and host";
+		err = ctx.image ? -errno : -ENOEXEC;
+		goto out;
+	}
+	switch (kind) {
+	case SITE_KIND_FUNC:
+		err = sites_place_funcs(&ctx, *sites, n, m);
+		if (!err && !*n) {
+			*why = "the kernel cannot probe any function's entry";
+			err = -ENODATA;
+		}
+		goto out;
+	case SITE_KIND_LINE:
+		err = sites_line_build(&ctx, &built, &nbuilt, m);
+		if (err == -ENODATA)
+			*why = "no DWARF line table row lies in a function";
+		break;
+	case SITE_KIND_BB:
+		err = sites_bb_build(&ctx, &built, &nbuilt, m);
+		if (!err && !nbuilt) {
+			*why = "no basic block the kernel can probe";
+			err = -ENODATA;
+		}
+		break;
+	default:
+		err = -EINVAL;
+		break;
+	}
+	if (err == -E2BIG)
+		*why = "too many sites";
+	if (!err) {
+		free(*sites);
+		*sites = built;
+		*n = nbuilt;
+		built = NULL;
+	}
+out:
+	free(built);
+	disasm_free(ctx.d);
+	line_table_release(&lt);
+	return err;
+}
