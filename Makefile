@@ -167,6 +167,17 @@ ring-bench: $(OUTPUT)/ukcov $(OUTPUT)/bench/ring_bench $(FUZZ_OUT)/persistent_ta
 
 bench: ring-bench
 
+# --mode once on a repeated workload, against native and count (needs root).
+.PHONY: once-bench
+$(OUTPUT)/bench/once_bench: bench/once_bench.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -std=gnu11 $(WARNFLAGS) $< -o $@
+
+once-bench: $(OUTPUT)/ukcov $(OUTPUT)/bench/once_bench
+	$(Q)bash bench/once_bench.sh $(OUTPUT)
+
+bench: once-bench
+
 # ---- bench/run.sh: the measurements in BENCHMARKS.md (never part of check) ---
 
 BENCH_OUT := $(OUTPUT)/bench
@@ -211,6 +222,7 @@ bench: $(OUTPUT)/ukcov $(BENCH_BINS)
 
 # Each suite says what fixtures it needs: UNIT_FIXTURES, INTEGRATION_FIXTURES.
 include tests/unit/fixtures.mk tests/integration/fixtures.mk
+include fuzz/fuzz.mk
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_LIB) $(UNIT_FIXTURES) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -239,6 +251,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory unit-san
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 
 # ---- demo -------------------------------------------------------------------
 

@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 	printf("attach_bench discover sites %zu ms %.1f\n", t->nsites, disc);
 
 	sigprocmask(SIG_SETMASK, NULL, &mask);
-	err = target_spawn(argv[1], targv, &mask, &child);
+	err = target_spawn(argv[1], targv, &mask, NULL, &child);
 	if (!err)
 		err = target_release(&child);
 	if (err) {

@@ -37,6 +37,7 @@ build() {	# build DIR EXTRA-CFLAGS
 	cp -r "$src" "$1"
 	make -s -C "$1" CC="$cc" CFLAGS="-Wall -O2 -g -D_FILE_OFFSET_BITS=64 $2" \
 		libbz2.a bzip2.o >"$1.log" 2>&1
+	# shellcheck disable=SC2086 # $2: no flag, or one
 	(cd "$1" && $cc -O2 -g $2 -o bzip2.bin bzip2.o libbz2.a)
 	# shellcheck disable=SC2016 # expanded by the wrapper, at run time
 	printf '#!/bin/sh\nexec ${BENCH_WRAP:-} "$(dirname "$0")/bzip2.bin" "$@"\n' \

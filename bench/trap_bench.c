@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 	}
 
 	sigprocmask(SIG_SETMASK, NULL, &mask);
-	err = target_spawn(bin, argv + 5, &mask, &child);
+	err = target_spawn(bin, argv + 5, &mask, NULL, &child);
 	if (err) {
 		fprintf(stderr, "trap_bench: spawning %s: %s\n", bin, strerror(-err));
 		goto out;

@@ -45,7 +45,7 @@ fi
 need_libbpf=1.3
 
 # Packages from the release itself.
-base="make gcc clang llvm pkg-config libcmocka-dev libcapstone-dev lcov libxml2-utils
+base="make gcc clang libclang-rt-dev llvm pkg-config libcmocka-dev libcapstone-dev lcov libxml2-utils
       binutils procps util-linux iproute2"
 # The BPF tool chain, possibly from backports.
 bpf="libbpf-dev bpftool libelf-dev libdw-dev"

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "options.h"
+#include "procfs.h"
 #include "session.h"
 #include "sites.h"
 #include "target.h"
@@ -48,24 +49,6 @@ COLLECT_OPTIONS_HELP
 "  ukcov attach --all --duration 1m -o cov.txt /usr/sbin/mydaemon\n");
 }
 
-/* The executable's path for reports; " (deleted)" is the kernel's note, not the name. */
-static char *exe_path(pid_t pid)
-{
-	char link[64], buf[PATH_MAX];
-	ssize_t n;
-	size_t len;
-
-	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	len = strlen(buf);
-	if (len > 10 && !strcmp(buf + len - 10, " (deleted)"))
-		buf[len - 10] = '\0';
-	return strdup(buf);
-}
-
 /*
  * attach --all: every process mapping @binary, system-wide, with no pid
  * filter anywhere; ends at a signal or after @duration only.
@@ -91,7 +74,8 @@ static int attach_all(const struct collect_opts *o, const char *binary, uint64_t
 		goto out;
 	s.procs_mode = PROCS_ALL;
 	if (session_open_outputs(&s) || session_load_sites(&s, path, path, NULL) ||
-	    session_load_probe(&s) || session_attach(&s, NULL, -1))
+	    session_load_probe(&s) || session_attach(&s, NULL, -1) ||
+	    session_drop_privileges(&s))
 		goto out;
 	fprintf(stderr, "ukcov: attached to every process running %s (%zu sites); Ctrl-C to stop\n",
 		path, s.table->nsites);
@@ -200,7 +184,8 @@ int cmd_attach(int argc, char **argv)
 		error("pidfd_open %d: %s", pid, strerror(-pidfd));
 		goto out;
 	}
-	exe = exe_path(pid);
+	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", pid);
+	exe = procfs_readlink(exe_link);
 	if (!exe) {
 		if (errno == ENOENT)
 			error("pid %d has no executable (a kernel thread, or exiting)", pid);
@@ -212,7 +197,6 @@ int cmd_attach(int argc, char **argv)
 	 * Sites are read from, and probes attached to, /proc/PID/exe: it names
 	 * the inode the process maps even after the file was replaced on disk.
 	 */
-	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", pid);
 	snprintf(target, sizeof(target), "pid %d (%s)", pid, exe);
 	ri.target = target;
 
@@ -223,7 +207,8 @@ int cmd_attach(int argc, char **argv)
 	 */
 	s.libs_pid = pid;
 	if (session_open_outputs(&s) || session_load_sites(&s, exe_link, exe, NULL) ||
-	    session_load_probe(&s) || session_attach(&s, NULL, pid))
+	    session_load_probe(&s) || session_attach(&s, NULL, pid) ||
+	    session_drop_privileges(&s))
 		goto out;
 	fprintf(stderr, "ukcov: attached to pid %d (%zu sites); Ctrl-C to stop\n", pid,
 		s.table->nsites);

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "options.h"
+#include "privs.h"
 #include "session.h"
 #include "sites.h"
 #include "target.h"
@@ -33,18 +34,27 @@ static void usage(FILE *f)
 "libraries they load while running.\n"
 "\n"
 "Options:\n"
+"      --user USER       run COMMAND as USER (a name or uid) with its groups;\n"
+"                        default: the invoking user under sudo (SUDO_UID,\n"
+"                        SUDO_GID), else ukcov's own credentials\n"
 COLLECT_OPTIONS_HELP
 "\n"
 "Formats:\n"
 "  text   one line per site that ran: PC COUNT FUNCTION FILE:LINE MODULE+0xOFFSET\n"
 "  kcov   a record per drain: u64 n, then n ascending u64 PCs (little-endian)\n"
+"  lcov   an lcov tracefile for genhtml (per source line; best with --sites line)\n"
+"  cobertura  Cobertura XML for CI systems (GitLab, Codecov)\n"
+"  drcov  DynamoRIO drcov v2 for Lighthouse (needs --sites bb or func)\n"
 "\n"
 "Exit status: COMMAND's own (128+N if signal N killed it); 125 if ukcov\n"
 "failed, 126 if COMMAND is not executable, 127 if it was not found.\n"
 "SIGINT/SIGTERM stop the collection: ukcov drains, writes and detaches.\n"
+"Once the probes are attached ukcov drops its capabilities but those it\n"
+"still needs (ukcov run -v names them).\n"
 "\n"
 "Examples:\n"
 "  ukcov run -o cov.txt -- ./prog --flag input\n"
+"  sudo ukcov run -o cov.txt -- ./prog           ./prog runs as the sudo user\n"
 "  ukcov run -o cov.kcov -o cov.txt -- ./prog    two formats from one run\n"
 "  ukcov run -f kcov -o - -- ./prog | consumer   kcov records on a pipe\n"
 "  ukcov run --libs --exclude '*libc.so*' -o cov.txt -- ./prog\n"
@@ -66,9 +76,14 @@ static void join_args(char *buf, size_t size, char *const argv[])
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = { COLLECT_LONG_OPTIONS, {} };
+	static const struct option longopts[] = {
+		{ "user", required_argument, NULL, OPT_USER },
+		COLLECT_LONG_OPTIONS, {}
+	};
 	struct target_child child = { .pid = -1, .go_fd = -1, .exec_fd = -1 };
 	struct collect_opts o;
+	struct privs_user user = {};
+	const char *user_spec = NULL;
 	struct session s = { .sigfd = -1 };
 	struct run_info ri = { .mode = "count", .exit_status = -1 };
 	enum session_end end;
@@ -82,6 +97,10 @@ int cmd_run(int argc, char **argv)
 		if (opt == 'h') {
 			usage(stdout);
 			return EXIT_OK;
+		}
+		if (opt == OPT_USER) {
+			user_spec = optarg;
+			continue;
 		}
 		err = collect_opts_parse(&o, opt, optarg);
 		if (err > 0)
@@ -97,10 +116,26 @@ int cmd_run(int argc, char **argv)
 		return EXIT_RUN_FAIL;
 	argv += optind;
 
+	/* Looked up before anything runs: a wrong --user changes nothing. */
+	err = privs_user_resolve(user_spec, &user);
+	if (err) {
+		if (user_spec)
+			error("--user %s: %s", user_spec,
+			      err == -ENOENT ? "no such user" : strerror(-err));
+		else
+			error("SUDO_UID/SUDO_GID: %s", err == -EINVAL ? "not a uid/gid" : strerror(-err));
+		return EXIT_RUN_FAIL;
+	}
+	if (user.set)
+		info("running the command as %s (uid %u, gid %u)", user.name,
+		     (unsigned int)user.uid, (unsigned int)user.gid);
+
 	path = target_resolve(argv[0]);
 	if (!path) {
-		error("%s: %s", argv[0], errno == ENOENT ? "command not found" : strerror(errno));
-		return errno == ENOENT ? EXIT_RUN_NOENT : EXIT_RUN_NOEXEC;
+		err = errno;
+		error("%s: %s", argv[0], err == ENOENT ? "command not found" : strerror(err));
+		privs_user_free(&user);
+		return err == ENOENT ? EXIT_RUN_NOENT : EXIT_RUN_NOEXEC;
 	}
 	module = realpath(path, NULL);
 	if (!module) {
@@ -118,12 +153,13 @@ int cmd_run(int argc, char **argv)
 	    session_load_probe(&s))
 		goto out;
 
-	err = target_spawn(path, argv, &s.saved_mask, &child);
+	err = target_spawn(path, argv, &s.saved_mask, &user, &child);
 	if (err) {
 		error("fork: %s", strerror(-err));
 		goto out;
 	}
-	if (session_attach(&s, NULL, child.pid))
+	/* Before the command runs a single instruction with ukcov's privileges around. */
+	if (session_attach(&s, NULL, child.pid) || session_drop_privileges(&s))
 		goto out;
 	pidfd = target_pidfd(child.pid);
 	if (pidfd < 0) {
@@ -131,11 +167,25 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	err = target_release(&child);
+	if (err == -ESRCH) {
+		/* Killed while the probes were being attached: its status is all there is. */
+		ret = target_wait(child.pid, 1);
+		child.pid = -1;
+		error("%s: died before it could start (%s %d)", argv[0],
+		      ret > 128 ? "signal" : "exit status", ret > 128 ? ret - 128 : ret);
+		if (ret < 0)
+			ret = EXIT_RUN_FAIL;
+		goto out;
+	}
 	if (err) {
-		error("%s: %s", argv[0], strerror(-err));
+		if (child.creds_failed)
+			error("running %s as %s: %s", argv[0], user.name, strerror(-err));
+		else
+			error("%s: %s", argv[0], strerror(-err));
 		target_wait(child.pid, 1);
 		child.pid = -1;
-		ret = err == -ENOENT ? EXIT_RUN_NOENT : EXIT_RUN_NOEXEC;
+		ret = child.creds_failed ? EXIT_RUN_FAIL :
+		      err == -ENOENT ? EXIT_RUN_NOENT : EXIT_RUN_NOEXEC;
 		goto out;
 	}
 	info("running %s (pid %d)", cmdline, child.pid);
@@ -164,6 +214,7 @@ out:
 	if (pidfd >= 0)
 		close(pidfd);
 	session_close(&s);
+	privs_user_free(&user);
 	free(module);
 	free(path);
 	return ret;

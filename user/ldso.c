@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ldso.h"
+#include "procfs.h"
 
 #if defined(__x86_64__)
 #define HOST_MACHINE EM_X86_64
@@ -145,7 +146,7 @@ struct ldso_cache *ldso_cache_load(const char *path)
 	size_t got = 0;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st)) {
@@ -272,7 +273,8 @@ static int read_dyn_info(const char *path, bool want_exec, struct dyn_info *d)
 	int fd, err = -ENOEXEC;
 
 	memset(d, 0, sizeof(*d));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in a DT_RUNPATH directory must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -285,7 +287,7 @@ static int read_dyn_info(const char *path, bool want_exec, struct dyn_info *d)
 	d->ino = st.st_ino;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		goto out;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, ELF_C_READ, NULL);	/* not mmap: see elf_file_open() */
 	if (!elf || elf_kind(elf) != ELF_K_ELF || gelf_getclass(elf) != ELFCLASS64 ||
 	    !gelf_getehdr(elf, &eh) || eh.e_machine != HOST_MACHINE ||
 	    (eh.e_type != ET_DYN && !(want_exec && eh.e_type == ET_EXEC)) ||
@@ -846,15 +848,12 @@ char *ldso_interp(const char *path)
 
 /* ---- /proc/PID/maps -------------------------------------------------------- */
 
-#define DELETED_SUFFIX " (deleted)"
-
 static int parse_maps_line(const char *line, pid_t pid, struct ldso_mapping *m)
 {
 	unsigned long start, end, off, ino;
 	unsigned int maj, min;
 	char perms[5];
 	const char *path;
-	size_t plen;
 	int pos = 0;
 
 	if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %n", &start, &end, perms, &off,
@@ -863,14 +862,10 @@ static int parse_maps_line(const char *line, pid_t pid, struct ldso_mapping *m)
 	path = line + pos;
 	if (strlen(perms) != 4 || perms[2] != 'x' || !ino || path[0] != '/')
 		return 1;
-	plen = strlen(path);
 	memset(m, 0, sizeof(*m));
-	if (plen > strlen(DELETED_SUFFIX) &&
-	    !strcmp(path + plen - strlen(DELETED_SUFFIX), DELETED_SUFFIX)) {
-		m->deleted = true;
-		plen -= strlen(DELETED_SUFFIX);
-	}
-	m->path = strndup(path, plen);
+	m->path = strdup(path);
+	if (m->path)
+		m->deleted = procfs_strip_deleted(m->path);
 	if (!m->path || asprintf(&m->open_path, "/proc/%d/map_files/%lx-%lx", (int)pid,
 				 start, end) < 0) {
 		free(m->path);

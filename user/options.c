@@ -165,6 +165,14 @@ int collect_opts_parse(struct collect_opts *o, int opt, const char *arg)
 		o->max_sites = v;
 		return 0;
 	}
+	case OPT_MODE:
+		if (!strcmp(arg, "count"))
+			o->mode = COLLECT_COUNT;
+		else if (!strcmp(arg, "once"))
+			o->mode = COLLECT_ONCE;
+		else
+			return error("unknown mode '%s' (known: count, once)", arg);
+		return 0;
 	case OPT_RING_SIZE:
 		if (parse_ring_words(arg, &o->ring_words))
 			return error("bad --ring-size '%s': want a number of u64 words from %d to %llu",

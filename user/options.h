@@ -21,6 +21,12 @@
 
 struct sink_ops;
 
+/* --mode: what a site's count means. */
+enum collect_mode {
+	COLLECT_COUNT,	/* every hit counts (the default) */
+	COLLECT_ONCE,	/* a site is reported once, then retired (once.h) */
+};
+
 struct output_spec {
 	const char *path;		/* "-" = standard output */
 	const struct sink_ops *format;	/* resolved by collect_opts_finish() */
@@ -41,6 +47,7 @@ struct collect_opts {
 	bool follow_exec;		/* --follow-exec: cover what tracked processes exec */
 	bool dlopen;			/* --dlopen: cover libraries loaded while running */
 	uint64_t max_sites;		/* --max-sites: room for modules found later; 0: default */
+	enum collect_mode mode;		/* --mode */
 	struct site_options sites;
 	struct module_selection modules;	/* --lib, --libs, --include, --exclude */
 };
@@ -54,6 +61,8 @@ struct collect_opts {
 #define OPT_FOLLOW_EXEC 0x4602
 #define OPT_DLOPEN      0x4603
 #define OPT_MAX_SITES   0x4604
+#define OPT_MODE        0x4d01	/* 'M' << 8 | n */
+#define OPT_USER        0x5501	/* 'U' << 8 | n: run --user */
 
 /* getopt_long() entries for the shared options; end a command's table with them. */
 #define COLLECT_LONG_OPTIONS					\
@@ -72,6 +81,7 @@ struct collect_opts {
 	{ "follow-exec", no_argument,       NULL, OPT_FOLLOW_EXEC },	\
 	{ "dlopen",      no_argument,       NULL, OPT_DLOPEN },		\
 	{ "max-sites",   required_argument, NULL, OPT_MAX_SITES },	\
+	{ "mode",        required_argument, NULL, OPT_MODE },		\
 	MODULE_LONG_OPTIONS
 #define COLLECT_SHORT_OPTIONS "+:o:f:i:vh"
 
@@ -83,6 +93,9 @@ struct collect_opts {
 "                        without it, each -o FILE's format follows its\n"	\
 "                        extension (.txt, .kcov, .info, .xml, .drcov)\n"	\
 "  -i, --interval DUR    drain the counters every DUR (default 100ms)\n"	\
+"      --mode MODE       count (default): every hit counts; once: each site\n" \
+"                        is reported the first time it runs, then its probe\n" \
+"                        is removed (new coverage at near-native speed)\n" \
 "      --save-sites FILE also save the site table to FILE, for a later\n"	\
 "                        `ukcov report` of the kcov output (which then\n"	\
 "                        starts with the table's id)\n"			\

@@ -33,6 +33,9 @@ struct probe {
 	size_t counters_len;	/* bytes mapped */
 	size_t max_sites;	/* counters in the map: site indexes 0..max_sites-1 */
 	struct bpf_link **links;	/* by module index; NULL: not attached */
+	/* What each module's link was attached with, for probe_replace_module(). */
+	char **link_paths;		/* path_override copies; NULL: the module's open_path */
+	pid_t *link_pids;
 	size_t cap_links;
 	size_t nlinks;
 	struct ring_buffer *events;
@@ -121,7 +124,9 @@ struct probe *probe_open_config(const struct site_table *t, const struct probe_c
 		p->max_sites = UINT32_MAX;
 	p->cap_links = t->nmodules;
 	p->links = calloc(p->cap_links ? p->cap_links : 1, sizeof(*p->links));
-	if (!p->links) {
+	p->link_paths = calloc(p->cap_links ? p->cap_links : 1, sizeof(*p->link_paths));
+	p->link_pids = calloc(p->cap_links ? p->cap_links : 1, sizeof(*p->link_pids));
+	if (!p->links || !p->link_paths || !p->link_pids) {
 		err = -errno;
 		goto err;
 	}
@@ -190,6 +195,8 @@ static int links_reserve(struct probe *p, size_t module)
 {
 	size_t cap = p->cap_links ? p->cap_links : 4;
 	struct bpf_link **links;
+	char **paths;
+	pid_t *pids;
 
 	if (module < p->cap_links)
 		return 0;
@@ -198,8 +205,18 @@ static int links_reserve(struct probe *p, size_t module)
 	links = reallocarray(p->links, cap, sizeof(*links));
 	if (!links)
 		return -ENOMEM;
-	memset(links + p->cap_links, 0, (cap - p->cap_links) * sizeof(*links));
 	p->links = links;
+	paths = reallocarray(p->link_paths, cap, sizeof(*paths));
+	if (!paths)
+		return -ENOMEM;
+	p->link_paths = paths;
+	pids = reallocarray(p->link_pids, cap, sizeof(*pids));
+	if (!pids)
+		return -ENOMEM;
+	p->link_pids = pids;
+	memset(links + p->cap_links, 0, (cap - p->cap_links) * sizeof(*links));
+	memset(paths + p->cap_links, 0, (cap - p->cap_links) * sizeof(*paths));
+	memset(pids + p->cap_links, 0, (cap - p->cap_links) * sizeof(*pids));
 	p->cap_links = cap;
 	return 0;
 }
@@ -249,6 +266,63 @@ int probe_attach_module(struct probe *p, size_t module, const char *path_overrid
 	}
 	p->links[module] = link;
 	p->nlinks++;
+	free(p->link_paths[module]);
+	p->link_paths[module] = path_override ? strdup(path_override) : NULL;
+	p->link_pids[module] = pid;
+out:
+	free(offsets);
+	free(cookies);
+	return err;
+}
+
+int probe_replace_module(struct probe *p, size_t module, const size_t *sites, size_t n)
+{
+	const struct site_table *t = p->table;
+	const struct site_module *m = &t->modules[module];
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
+	unsigned long *offsets = NULL;
+	__u64 *cookies = NULL;
+	struct bpf_link *link = NULL;
+	int err = 0;
+
+	if (module >= p->cap_links || !p->links[module])
+		return -ENOENT;
+	if (n) {
+		offsets = calloc(n, sizeof(*offsets));
+		cookies = calloc(n, sizeof(*cookies));
+		if (!offsets || !cookies) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (sites[i] < m->first_site || sites[i] >= m->first_site + m->nsites) {
+				err = -EINVAL;
+				goto out;
+			}
+			offsets[i] = t->sites[sites[i]].probe_offset;
+			cookies[i] = sites[i];
+		}
+		opts.offsets = offsets;
+		opts.cookies = cookies;
+		opts.cnt = n;
+		link = bpf_program__attach_uprobe_multi(p->skel->progs.count_hit,
+							p->link_pids[module],
+							p->link_paths[module] ? p->link_paths[module] :
+							m->open_path, NULL, &opts);
+		if (!link) {
+			err = -errno;
+			goto out;
+		}
+	}
+	/*
+	 * Only now the old one: the kept sites had both links for a moment
+	 * (a hit then counts twice), never none.  Destroying waits for an RCU
+	 * grace period; the sites left out lose their breakpoints here.
+	 */
+	bpf_link__destroy(p->links[module]);
+	p->links[module] = link;
+	if (!link)
+		p->nlinks--;
 out:
 	free(offsets);
 	free(cookies);
@@ -280,6 +354,11 @@ void probe_close(struct probe *p)
 	if (p->counters)
 		munmap(p->counters, p->counters_len);
 	counter_bpf__destroy(p->skel);
+	if (p->link_paths)
+		for (size_t i = 0; i < p->cap_links; i++)
+			free(p->link_paths[i]);
+	free(p->link_paths);
+	free(p->link_pids);
 	free(p->links);
 	free(p);
 }

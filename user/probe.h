@@ -74,6 +74,18 @@ struct probe *probe_open_config(const struct site_table *t, const struct probe_c
 int probe_attach_module(struct probe *p, size_t module, const char *path_override,
 			pid_t pid);
 
+/*
+ * Replaces module @module's link by one over only the @n sites @sites (site
+ * indexes of that module, in any order), attached with the same path and
+ * pid filter as probe_attach_module() used; @n == 0 just destroys the link.
+ * The new link exists before the old one goes, so no hit of a kept site is
+ * lost (one landing in between may count twice).  Sites left out lose their
+ * breakpoints in every process.  Costs an RCU grace period (tens of ms)
+ * whatever @n.  Returns 0, or a negative errno with the old link kept
+ * (-ENOENT: the module has no link; -EINVAL: a site of another module).
+ */
+int probe_replace_module(struct probe *p, size_t module, const size_t *sites, size_t n);
+
 /* How many site indexes the counters can hold (probe_config.max_sites). */
 size_t probe_capacity(const struct probe *p);
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "options.h"
 #include "probe.h"
+#include "procfs.h"
 #include "procs.h"
 #include "session.h"
 #include "sinks/sink.h"
@@ -361,22 +362,6 @@ static void release_all(struct procs *pr)
 	pr->nheld = 0;
 }
 
-/* readlink() into a malloc'd string without the kernel's " (deleted)". */
-static char *read_link(const char *link)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
-	size_t len;
-
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	len = strlen(buf);
-	if (len > 10 && !strcmp(buf + len - 10, " (deleted)"))
-		buf[len - 10] = '\0';
-	return strdup(buf);
-}
-
 /*
  * Where to read a new module from: its path when that still names the
  * mapped file, else the /proc magic link (@proc_link), which always does
@@ -497,7 +482,7 @@ static int on_exec(struct procs *pr, const struct probe_event *ev)
 	/* Gone already (not held): the name it exec'd is all there is. */
 	if (stat(link, &st))
 		return ev->held ? 0 : note_exec(pr, ev->pid, ev->name);
-	exe = read_link(link);
+	exe = procfs_readlink(link);
 	if (!exe)
 		return -ENOMEM;
 	if (key_in(pr->initial, pr->ninitial, &st))
@@ -568,7 +553,6 @@ static int find_mapping(pid_t pid, uint64_t addr, char *range, size_t range_size
 static int on_mmap(struct procs *pr, const struct probe_event *ev)
 {
 	char range[64], link[128], path[PATH_MAX], *open_path = NULL;
-	size_t len;
 	struct stat st;
 	int err;
 
@@ -577,9 +561,7 @@ static int on_mmap(struct procs *pr, const struct probe_event *ev)
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%s", ev->pid, range);
 	if (stat(link, &st))
 		return 0;
-	len = strlen(path);
-	if (len > 10 && !strcmp(path + len - 10, " (deleted)"))
-		path[len - 10] = '\0';
+	procfs_strip_deleted(path);
 	if (key_in(pr->modules, pr->nmodules, &st) || !want_library(pr, path)) {
 		probe_mark_known(pr->s->probe, ev->dev, ev->ino);
 		return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,9 @@
 #include <sys/timerfd.h>
 
 #include "log.h"
+#include "once.h"
 #include "output.h"
+#include "privs.h"
 #include "probe.h"
 #include "ring.h"
 #include "session.h"
@@ -163,6 +166,13 @@ int session_load_probe(struct session *s)
 		       s->table->pc_base))
 		return error("out of memory");
 	s->drain_ready = true;
+	if (s->opts->mode == COLLECT_ONCE) {
+		/* attach --all tracks no process: links are replaced instead. */
+		s->once = once_new(s->table, s->probe,
+				   s->procs_mode == PROCS_RUN || s->procs_mode == PROCS_ATTACH);
+		if (!s->once)
+			return error("out of memory");
+	}
 	s->procs = procs_new(s, s->procs_mode);
 	if (!s->procs)
 		return error("following processes: %s", strerror(errno));
@@ -213,6 +223,30 @@ int session_attach(struct session *s, const char *path_override, pid_t pid)
 	return 0;
 }
 
+int session_drop_privileges(struct session *s)
+{
+	const struct collect_opts *o = s->opts;
+	uint64_t keep = 0, kept;
+	char names[512];
+	int err;
+
+	if (s->procs_mode == PROCS_RUN || s->procs_mode == PROCS_ATTACH)
+		keep |= PRIVS_KEEP_FOLLOW;
+	if (o->follow_exec || o->dlopen || o->modules.all_libs || o->modules.nlibs ||
+	    o->mode == COLLECT_ONCE)
+		keep |= PRIVS_KEEP_GROWING;
+	/* Outputs are committed, a failed ring removed, in their directories. */
+	for (size_t i = 0; i < o->noutputs; i++)
+		keep |= privs_output_needs(o->outputs[i].path);
+	keep |= privs_output_needs(o->save_sites);
+	keep |= privs_output_needs(o->ring_path);
+	err = privs_drop(keep, &kept);
+	if (err)
+		return error("dropping privileges after attach: %s", strerror(-err));
+	info("capabilities kept: %s", privs_names(kept, names, sizeof(names)));
+	return 0;
+}
+
 int session_emit(struct session *s, const uint64_t *pcs, size_t n)
 {
 	for (size_t i = 0; i < s->noutputs; i++) {
@@ -229,6 +263,9 @@ static int drain_to_sinks(struct session *s)
 {
 	size_t n = drain_once(&s->drain);
 
+	/* Once mode: only what was never reported, even if it ran again. */
+	if (s->once && n && once_filter(s->once, s->drain.pc_base, s->drain.pcs, &n))
+		return error("out of memory");
 	if (s->ring)
 		ring_append(s->ring, s->drain.pcs, n);
 	return n ? session_emit(s, s->drain.pcs, n) : 0;
@@ -327,6 +364,11 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 			}
 			if (session_drain(s) || __atomic_load_n(&s->drain_failed, __ATOMIC_ACQUIRE))
 				goto out;
+			/* Outside drain_lock: replacing a link takes tens of ms. */
+			if (s->once && once_retire(s->once)) {
+				error("out of memory");
+				goto out;
+			}
 		}
 	}
 	ret = 0;
@@ -379,6 +421,28 @@ void session_init_offline(struct session *s, const struct collect_opts *o,
 	s->sigfd = -1;
 }
 
+/* Once mode reports hit or not: every hit site counts 1. */
+static void once_finish(struct session *s, struct run_info *ri)
+{
+	struct once_stats st;
+
+	ri->mode = "once";
+	s->drain.hits = 0;
+	for (size_t i = 0; i < s->drain.nsites; i++) {
+		s->drain.totals[i] = s->drain.totals[i] != 0;
+		s->drain.hits += s->drain.totals[i];
+	}
+	once_get_stats(s->once, &st);
+	info("once: %" PRIu64 " sites reported; %" PRIu64 " breakpoints restored in place "
+	     "(%" PRIu64 " found restored, %" PRIu64 " left to the kernel) in %.1f ms; "
+	     "%" PRIu64 " link replacements (%" PRIu64 " failed) in %.1f ms",
+	     st.reported, st.restored, st.already, st.unsafe, st.restore_ns / 1e6,
+	     st.replacements, st.replace_failed, st.replace_ns / 1e6);
+	if (st.no_access)
+		info("once: %" PRIu64 " processes could not be written (no ptrace rights): "
+		     "their sites were retired by link replacement only", st.no_access);
+}
+
 int session_finish(struct session *s, const struct run_info *info)
 {
 	struct run_info ri = *info;
@@ -401,6 +465,8 @@ int session_finish(struct session *s, const struct run_info *info)
 	ring_close(s->ring);
 	ri.drains = s->drain.ndrains;
 	ri.drains_with_hits = s->drain.ndrains_hit;
+	if (s->once)
+		once_finish(s, &ri);
 	ret = session_write_outputs(s, s->drain.totals, &ri);
 	/* Like a committed output, the ring of a complete collection stays. */
 	s->ring_keep = ret == 0;
@@ -415,6 +481,7 @@ void session_close(struct session *s)
 		output_abort(s->outputs[i]);
 	output_abort(s->sites_out);
 	procs_free(s->procs);
+	once_free(s->once);
 	probe_close(s->probe);
 	if (s->drain_ready)
 		drain_fini(&s->drain);

@@ -7,6 +7,7 @@
  *   session_load_sites     ELF/DWARF -> site table (and --save-sites FILE)
  *   session_load_probe     BPF program + counters; the ring goes LIVE
  *   session_attach         one uprobe.multi link per module
+ *   session_drop_privileges  keep only the capabilities still needed
  *   session_collect        drain every interval until exit/signal/duration
  *   session_finish         detach, final drain, render, commit outputs
  *   session_close          release everything; uncommitted outputs vanish
@@ -27,6 +28,7 @@
 #include "procs.h"
 #include "sinks/sink.h"
 
+struct once;
 struct output;
 struct probe;
 struct ring;
@@ -47,6 +49,7 @@ struct session {
 	struct procs *procs;		/* who is covered (procs.h) */
 	struct drain drain;
 	bool drain_ready;
+	struct once *once;	/* --mode once (once.h); NULL: count */
 	/*
 	 * --ring: drains happen on the collect loop and on the ring's thread
 	 * (a consumer's request); drain_lock serialises them, and a failure on
@@ -86,6 +89,13 @@ int session_load_probe(struct session *s);
  * /proc/PID/exe, which names the mapped inode even if the file was replaced).
  */
 int session_attach(struct session *s, const char *path_override, pid_t pid);
+
+/*
+ * Gives up every capability the rest of the collection does not need
+ * (privs.h says which are kept and why), right after session_attach().
+ * Returns 0, or -1 after printing: the caller must stop (fail closed).
+ */
+int session_drop_privileges(struct session *s);
 
 /*
  * Drains every interval until @pidfd becomes readable (the process exited),

@@ -140,6 +140,18 @@ int site_table_add_elf(struct site_table *t, const char *open_path,
 		       const char **why);
 
 /*
+ * site_table_add_elf() on an ELF image in memory: the @len bytes at @buf,
+ * which must stay valid and unchanged until the call returns (nothing
+ * keeps a pointer into it).  The module's path and open_path are
+ * @display_path (NULL: "(memory)").  No separate debug file is looked for
+ * (o->debug_file is ignored): an image in memory has no directory.  The
+ * entry point for fuzzers: it opens no file.
+ */
+int site_table_add_elf_memory(struct site_table *t, void *buf, size_t len,
+			      const char *display_path, const struct site_options *o,
+			      const char **why);
+
+/*
  * Sorts modules by path and sites by (module, vaddr), fixes up first_site
  * and the module indexes, and numbers the sites.  Idempotent.
  */

@@ -96,7 +96,8 @@ static int check_candidate(const char *cand, const struct want *w)
 	uint32_t crc;
 	int fd, err;
 
-	fd = open(cand, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted under a debuglink name must not hang us. */
+	fd = open(cand, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -106,7 +107,7 @@ static int check_candidate(const char *cand, const struct want *w)
 	err = -EINVAL;
 	if (!S_ISREG(st.st_mode) || (st.st_dev == w->dev && st.st_ino == w->ino))
 		goto out;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, ELF_C_READ, NULL);	/* not mmap: see elf_file_open() */
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
 		goto out;
 	idlen = dwelf_elf_gnu_build_id(elf, &id);

@@ -95,6 +95,7 @@ static int read_all_lines(Dwarf *dw, struct line_table *vec)
 const struct line_row *line_table_find(const struct line_table *vec, uint64_t addr)
 {
 	size_t lo = 0, hi = vec->n, first;
+	uint64_t at;
 
 	/* lo = number of rows with row.addr <= addr */
 	while (lo < hi) {
@@ -107,13 +108,24 @@ const struct line_row *line_table_find(const struct line_table *vec, uint64_t ad
 	}
 	if (!lo)
 		return NULL;
-	first = lo - 1;
-	while (first > 0 && vec->v[first - 1].addr == vec->v[lo - 1].addr)
-		first--;
-	for (; first < lo; first++)
-		if (vec->v[first].line)
-			return &vec->v[first];
-	return NULL;
+	/*
+	 * The first row at that address that is no end of sequence (ends
+	 * sort first there).  Bisected, not walked: a hostile line table can
+	 * put tens of thousands of rows at one address, and a walk per site
+	 * would make reading it quadratic.
+	 */
+	at = vec->v[lo - 1].addr;
+	first = 0;
+	hi = lo;
+	while (first < hi) {
+		size_t mid = first + (hi - first) / 2;
+
+		if (vec->v[mid].addr < at || !vec->v[mid].line)
+			first = mid + 1;
+		else
+			hi = mid;
+	}
+	return first < lo ? &vec->v[first] : NULL;
 }
 
 /*

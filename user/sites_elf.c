@@ -75,28 +75,11 @@ static void elf_file_close(struct elf_file *ef)
 	free(ef->segs);
 }
 
-static int elf_file_open(struct elf_file *ef, const char *path,
-			 const char **why)
+/* The checks of elf_file_open() once ef->elf is set (NULL: libelf failed). */
+static int elf_file_check(struct elf_file *ef, const char **why)
 {
 	GElf_Ehdr ehdr;
-	struct stat st;
 
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ef->fd < 0)
-		return -errno;
-	if (fstat(ef->fd, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode)) {
-		*why = "not a regular file";
-		return -ENOEXEC;
-	}
-	ef->size = st.st_size;
-	/* libelf's only global; setting it again is harmless. */
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		*why = "libelf version mismatch";
-		return -ENOEXEC;
-	}
-	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF) {
 		*why = ef->elf ? "not an ELF file" : "corrupt or truncated ELF file";
 		return -ENOEXEC;
@@ -115,6 +98,51 @@ static int elf_file_open(struct elf_file *ef, const char *path,
 	}
 	ef->type = ehdr.e_type;
 	return 0;
+}
+
+static int elf_file_open(struct elf_file *ef, const char *path,
+			 const char **why)
+{
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO in the file's place must not hang us (fstat refuses it). */
+	ef->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (ef->fd < 0)
+		return -errno;
+	if (fstat(ef->fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		return -ENOEXEC;
+	}
+	ef->size = st.st_size;
+	/* libelf's only global; setting it again is harmless. */
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		*why = "libelf version mismatch";
+		return -ENOEXEC;
+	}
+	/*
+	 * Read, never mmap: a uprobe link without a pid filter (following
+	 * forks, attach --all) plants its int3s in every private executable
+	 * mapping of the file, ukcov's own included, and the disassembly for
+	 * bb sites and placement would then decode 0xcc instead of the code.
+	 * pread() goes through the page cache, which uprobes never touch.
+	 */
+	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
+	return elf_file_check(ef, why);
+}
+
+/* Like elf_file_open() on the @len bytes at @buf (see site_table_add_elf_memory()). */
+static int elf_file_open_memory(struct elf_file *ef, void *buf, size_t len,
+				const char **why)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		*why = "libelf version mismatch";
+		return -ENOEXEC;
+	}
+	ef->size = len;
+	ef->elf = elf_memory(buf, len);
+	return elf_file_check(ef, why);
 }
 
 /* True when [off, off+len) lies inside the file. */
@@ -547,9 +575,14 @@ static int describe_module(struct site_table *t, const struct elf_file *ef,
 	return m->open_path && m->path ? 0 : -ENOMEM;
 }
 
-int site_table_add_elf(struct site_table *t, const char *open_path,
-		       const char *display_path, const struct site_options *o,
-		       const char **why)
+/*
+ * Reads the sites of the ELF image into @t: the @len bytes at @buf, or the
+ * file @open_path when @buf is NULL.  An image in memory has no directory
+ * to look for a separate debug file in, so it gets none.
+ */
+static int add_elf(struct site_table *t, void *buf, size_t len,
+		   const char *open_path, const char *display_path,
+		   const struct site_options *o, const char **why)
 {
 	struct elf_file ef = { .fd = -1 };
 	struct sym_vec syms = {};
@@ -562,18 +595,26 @@ int site_table_add_elf(struct site_table *t, const char *open_path,
 	if (!why)
 		why = &why_unused;
 	*why = NULL;
-	err = elf_file_open(&ef, open_path, why);
+	err = buf ? elf_file_open_memory(&ef, buf, len, why) :
+		    elf_file_open(&ef, open_path, why);
 	if (err)
 		goto out;
 	err = read_segments(&ef, why);
 	if (err)
 		goto out;
-	err = open_debug_file(&ef, display_path ?: open_path, o, why);
+	if (buf)
+		ef.dwarf_elf = ef.elf;
+	else
+		err = open_debug_file(&ef, display_path ?: open_path, o, why);
 	if (err)
 		goto out;
 	err = read_symbols(&ef, &syms, &m.nifunc, why);
-	if (!err && !ef.from_symtab)
+	if (!err && !ef.from_symtab) {
 		err = add_unwind_functions(&ef, t->strings, &syms);
+		/* The command layer prints *why for -E2BIG: never leave it NULL. */
+		if (err == -E2BIG)
+			*why = "too many .eh_frame entries";
+	}
 	if (err)
 		goto out;
 	if (!syms.n) {
@@ -603,4 +644,24 @@ out:
 	free(syms.v);
 	elf_file_close(&ef);
 	return err;
+}
+
+int site_table_add_elf(struct site_table *t, const char *open_path,
+		       const char *display_path, const struct site_options *o,
+		       const char **why)
+{
+	return add_elf(t, NULL, 0, open_path, display_path, o, why);
+}
+
+int site_table_add_elf_memory(struct site_table *t, void *buf, size_t len,
+			      const char *display_path, const struct site_options *o,
+			      const char **why)
+{
+	if (!buf || !len) {
+		if (why)
+			*why = "not an ELF file";
+		return -ENOEXEC;
+	}
+	display_path = display_path ?: "(memory)";
+	return add_elf(t, buf, len, display_path, display_path, o, why);
 }

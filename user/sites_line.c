@@ -22,6 +22,15 @@
 
 #include "sites_place.h"
 
+/*
+ * Most line sites at one address.  Real code has a handful (the views of
+ * inlined calls); a hostile line table can put tens of thousands of rows
+ * at one address, and both the duplicate check in collect() and each
+ * site's placement walk would then be quadratic.  Rows beyond it are
+ * ignored.
+ */
+#define LINE_SITES_MAX_PER_ADDR 256
+
 /* A site to be, before its function is decoded. */
 struct cand {
 	uint64_t addr;			/* vaddr */
@@ -106,6 +115,8 @@ static int collect(const struct code_ctx *ctx, struct cand **out, size_t *nout)
 					break;
 			if (d < n)
 				continue;
+			if (n - first == LINE_SITES_MAX_PER_ADDR)
+				break;
 			err = cand_push(&c, &n, &cap, &x);
 			if (err)
 				goto out;

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "privs.h"
 #include "target.h"
 
 /* 0 if @path is an executable regular file, else -ENOENT or -EACCES. */
@@ -66,8 +67,14 @@ char *target_resolve(const char *cmd)
 	return NULL;
 }
 
+/* What a child that could not exec writes on the exec pipe. */
+struct target_failure {
+	int creds;	/* 1: switching credentials failed, 0: execve did */
+	int err;	/* positive errno */
+};
+
 int target_spawn(const char *path, char *const argv[], const sigset_t *mask,
-		 struct target_child *c)
+		 const struct privs_user *user, struct target_child *c)
 {
 	int go[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	pid_t pid;
@@ -85,6 +92,7 @@ int target_spawn(const char *path, char *const argv[], const sigset_t *mask,
 		goto fail;
 	}
 	if (pid == 0) {
+		struct target_failure f = {};
 		char byte;
 
 		close(go[1]);
@@ -93,11 +101,18 @@ int target_spawn(const char *path, char *const argv[], const sigset_t *mask,
 		if (read(go[0], &byte, 1) != 1)
 			_exit(125);
 		sigprocmask(SIG_SETMASK, mask, NULL);
-		execv(path, argv);
-		err = errno;
-		if (write(ex[1], &err, sizeof(err)) < 0)
+		/* Last thing before exec: until here ukcov may still kill us as root. */
+		err = user ? privs_become(user) : 0;
+		if (err) {
+			f.creds = 1;
+			f.err = -err;
+		} else {
+			execv(path, argv);
+			f.err = errno;
+		}
+		if (write(ex[1], &f, sizeof(f)) < 0)
 			_exit(127);
-		_exit(err == ENOENT ? 127 : 126);
+		_exit(f.creds ? 125 : f.err == ENOENT ? 127 : 126);
 	}
 	close(go[0]);
 	close(ex[1]);
@@ -117,21 +132,30 @@ fail:
 
 int target_release(struct target_child *c)
 {
+	struct target_failure f = {};
 	ssize_t n;
-	int child_errno = 0;
 
-	if (write(c->go_fd, "g", 1) != 1)
-		return -errno;
+	c->creds_failed = false;
+	if (write(c->go_fd, "g", 1) != 1) {
+		/* No reader left: it died waiting (SIGPIPE is blocked in ukcov). */
+		int err = errno == EPIPE ? -ESRCH : -errno;
+
+		close(c->go_fd);
+		c->go_fd = -1;
+		return err;
+	}
 	close(c->go_fd);
 	c->go_fd = -1;
 	/* The pipe is close-on-exec: EOF means the exec went through. */
 	do
-		n = read(c->exec_fd, &child_errno, sizeof(child_errno));
+		n = read(c->exec_fd, &f, sizeof(f));
 	while (n < 0 && errno == EINTR);
 	close(c->exec_fd);
 	c->exec_fd = -1;
-	if (n == sizeof(child_errno))
-		return -child_errno;
+	if (n == sizeof(f)) {
+		c->creds_failed = f.creds;
+		return -f.err;
+	}
 	return 0;
 }
 

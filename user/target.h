@@ -7,6 +7,7 @@
 #define UKCOV_TARGET_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 /*
@@ -17,25 +18,33 @@
  */
 char *target_resolve(const char *cmd);
 
+struct privs_user;
+
 struct target_child {
 	pid_t pid;
 	int go_fd;	/* write end: one byte lets the child exec */
-	int exec_fd;	/* read end: EOF when exec succeeded, else the errno */
+	int exec_fd;	/* read end: EOF when exec succeeded, else what failed */
+	bool creds_failed;	/* target_release() failed switching to the user */
 };
 
 /*
- * Forks a child that waits for target_release() and then restores @mask
+ * Forks a child that waits for target_release() and then restores @mask,
+ * becomes @user (privs_become(); NULL or unset: keeps ukcov's credentials)
  * and execs @path with @argv.  The child is created before the probes so
  * that they can filter on its pid; it execs only after they are attached,
- * so not a single instruction of @path runs unobserved.
+ * so not a single instruction of @path runs unobserved.  It does not run
+ * at all if the credentials cannot be switched (fail closed).
  * Returns 0 or a negative errno.
  */
 int target_spawn(const char *path, char *const argv[], const sigset_t *mask,
-		 struct target_child *c);
+		 const struct privs_user *user, struct target_child *c);
 
 /*
- * Lets the child exec and waits until it has (or failed to).  Returns 0, or
- * the negative errno of the failed execve (the child has then exited).
+ * Lets the child exec and waits until it has (or failed to).  Returns 0;
+ * the negative errno of the failed execve, or with c->creds_failed of the
+ * failed switch to the user (the child has then exited); or -ESRCH when
+ * the child was already gone (killed before it could be released: reap it
+ * with target_wait()).
  */
 int target_release(struct target_child *c);
 

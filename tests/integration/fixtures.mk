@@ -139,3 +139,24 @@ INTEGRATION_FIXTURES += $(OUTPUT)/fixtures/bb_counts
 $(OUTPUT)/fixtures/bb_counts: tests/fixtures/bb_counts.c tests/integration/fixtures.mk | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O0 -g -Wall -Wextra -Werror $< -o $@
+
+# Faults and soak (test_faults.sh, test_soak.sh): thousands of functions for
+# a slow attach and a big report; a full-speed multi-threaded target that
+# tallies its own calls; a target that says which user it runs as.
+INTEGRATION_FIXTURES += $(addprefix $(OUTPUT)/fixtures/,fault_many soak_target fault_whoami)
+
+$(OUTPUT)/fixtures/fault_many: tests/fixtures/fault_many.c tests/integration/fixtures.mk \
+		| $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) $< -o $@
+
+$(OUTPUT)/fixtures/soak_target $(OUTPUT)/fixtures/fault_whoami: $(OUTPUT)/fixtures/%: \
+		tests/fixtures/%.c tests/fixtures/tally.h tests/integration/fixtures.mk | $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) $< -o $@
+
+# --mode once (test_once.sh): the same input run by a fresh exec each round.
+INTEGRATION_FIXTURES += $(OUTPUT)/fixtures/reexec
+$(OUTPUT)/fixtures/reexec: tests/fixtures/reexec.c tests/fixtures/tally.h | $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) $< -o $@

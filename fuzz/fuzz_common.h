@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checks shared by the fuzz targets.  A violated check calls fuzz_fail(),
+ * which aborts: libFuzzer (and the replay main) report it as a crash with
+ * the input that caused it.
+ */
+#ifndef UKCOV_FUZZ_COMMON_H
+#define UKCOV_FUZZ_COMMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sites.h"
+#include "sites_file.h"
+
+#define fuzz_fail(...)                                                   \
+	do {                                                             \
+		fprintf(stderr, "fuzz: %s:%d: ", __FILE__, __LINE__);    \
+		fprintf(stderr, __VA_ARGS__);                            \
+		fputc('\n', stderr);                                     \
+		abort();                                                 \
+	} while (0)
+
+#define fuzz_check(cond)                                                 \
+	do {                                                             \
+		if (!(cond))                                             \
+			fuzz_fail("check failed: %s", #cond);            \
+	} while (0)
+
+static inline int fuzz_strcmp_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b);
+}
+
+/*
+ * What every finished site table promises (sites.h): modules tile the
+ * sites in order, sites sorted by vaddr within a module, every string
+ * set where it must be, PCs and indexes map to each other.
+ */
+static inline void fuzz_check_table(const struct site_table *t)
+{
+	size_t next = 0;
+
+	fuzz_check(t->pc_base == UKCOV_PC_BASE);
+	for (size_t i = 0; i < t->nmodules; i++) {
+		const struct site_module *m = &t->modules[i];
+
+		fuzz_check(m->path && m->open_path);
+		fuzz_check(m->first_site == next);
+		fuzz_check(m->nsites <= t->nsites - next);
+		fuzz_check(m->build_id_len <= SITE_BUILD_ID_MAX);
+		next += m->nsites;
+		if (i)
+			fuzz_check(strcmp(t->modules[i - 1].path, m->path) <= 0);
+	}
+	fuzz_check(next == t->nsites);
+	for (size_t i = 0; i < t->nsites; i++) {
+		const struct site *s = &t->sites[i];
+
+		fuzz_check(s->module < t->nmodules);
+		fuzz_check(s->func);
+		fuzz_check(i >= t->modules[s->module].first_site &&
+			   i - t->modules[s->module].first_site < t->modules[s->module].nsites);
+		if (i && t->sites[i - 1].module == s->module)
+			fuzz_check(t->sites[i - 1].vaddr <= s->vaddr);
+		fuzz_check(site_index_of_pc(t, site_pc(t, i)) == (long)i);
+	}
+	fuzz_check(site_index_of_pc(t, site_pc(t, t->nsites)) == -1);
+	fuzz_check(site_index_of_pc(t, t->pc_base - 1) == -1);
+}
+
+/* sites_file_write() into a malloc'd buffer; returns its result. */
+static inline int fuzz_write_table(const struct site_table *t, char **buf, size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+	int err;
+
+	if (!f)
+		fuzz_fail("open_memstream failed");
+	err = sites_file_write(t, f);
+	fclose(f);
+	return err;
+}
+
+/* Field by field: what a site-table file keeps of a table. */
+static inline void fuzz_check_same_table(const struct site_table *a, const struct site_table *b)
+{
+	fuzz_check(a->kind == b->kind && a->pc_base == b->pc_base);
+	fuzz_check(a->nmodules == b->nmodules && a->nsites == b->nsites);
+	for (size_t i = 0; i < a->nmodules; i++) {
+		const struct site_module *x = &a->modules[i], *y = &b->modules[i];
+
+		fuzz_check(!strcmp(x->path, y->path));
+		fuzz_check(x->build_id_len == y->build_id_len &&
+			   !memcmp(x->build_id, y->build_id, x->build_id_len));
+		fuzz_check(x->pie == y->pie && x->has_dwarf == y->has_dwarf);
+		fuzz_check(x->first_site == y->first_site && x->nsites == y->nsites);
+		fuzz_check(x->nifunc == y->nifunc && x->nrefused == y->nrefused);
+		fuzz_check(x->nplace_nop5 == y->nplace_nop5 &&
+			   x->nplace_emulated == y->nplace_emulated &&
+			   x->nplace_single_step == y->nplace_single_step);
+		fuzz_check(x->image_base == y->image_base);
+	}
+	for (size_t i = 0; i < a->nsites; i++) {
+		const struct site *x = &a->sites[i], *y = &b->sites[i];
+
+		fuzz_check(x->module == y->module && x->flags == y->flags);
+		fuzz_check(x->vaddr == y->vaddr && x->offset == y->offset &&
+			   x->probe_offset == y->probe_offset && x->size == y->size);
+		fuzz_check(x->line == y->line && x->func_line == y->func_line);
+		fuzz_check(!strcmp(x->func, y->func));
+		fuzz_check(!fuzz_strcmp_null(x->file, y->file));
+	}
+	fuzz_check(site_table_id(a) == site_table_id(b));
+}
+
+#endif /* UKCOV_FUZZ_COMMON_H */
