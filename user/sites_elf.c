@@ -597,6 +597,16 @@ static int add_elf(struct site_table *t, void *buf, size_t len,
 	*why = NULL;
 	err = buf ? elf_file_open_memory(&ef, buf, len, why) :
 		    elf_file_open(&ef, open_path, why);
+	/*
+	 * The whole image now, before any section is read: sites_build_kind()
+	 * wants it for the code anyway, and libelf 0.192 leaks every section
+	 * an ELF_C_READ handle read before elf_rawfile() loaded the rest
+	 * (elf_end() then takes them for parts of the image).
+	 */
+	if (!err && !buf && !elf_rawfile(ef.elf, NULL)) {
+		*why = "cannot read the file";
+		err = -EIO;
+	}
 	if (err)
 		goto out;
 	err = read_segments(&ef, why);
