@@ -4,6 +4,8 @@
 # make deps       install missing packages with apt-get (as root; idempotent)
 # make demo       deps + build + cover the bundled example
 # make check      deps + build + unit tests (plain and ASan/UBSan) + integration tests
+#                 (with the plain ukcov and with an ASan/UBSan one)
+# make soak       the soak test alone for SOAK_SECONDS (default 600; root)
 # make SAN=1      build everything with ASan+UBSan into .output/san
 # V=1             show the commands
 #
@@ -63,6 +65,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # The BPF object and skeleton are inputs of every user object, not throwaways.
 .SECONDARY:
 .PHONY: all deps demo check unit unit-san integration clean bench
+.PHONY: integration-san soak
 .PHONY: examples ring-bench
 
 all: $(OUTPUT)/ukcov ukcov
@@ -242,15 +245,34 @@ unit: $(UNIT_BINS)
 unit-san:
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit
 
+# The tests choose whom commands run as: a `sudo make` must not make
+# every `ukcov run` hand its command to the invoking user (SUDO_UID).
+INTEGRATION_ENV = env -u SUDO_UID -u SUDO_GID -u SUDO_USER
+
 integration: $(OUTPUT)/ukcov $(INTEGRATION_FIXTURES)
 	$(Q)UKCOV=$(abspath $(OUTPUT)/ukcov) FIXTURES=$(abspath $(OUTPUT)/fixtures) \
-		bash tests/integration/run.sh
+		$(INTEGRATION_ENV) bash tests/integration/run.sh
+
+# The whole suite again with ukcov built with ASan+UBSan (the fixtures are
+# the plain ones: they are targets, not ukcov); a short soak.
+integration-san: $(INTEGRATION_FIXTURES)
+	$(Q)$(MAKE) --no-print-directory SAN=1 .output/san/ukcov
+	$(Q)UKCOV=$(abspath .output/san/ukcov) FIXTURES=$(abspath $(OUTPUT)/fixtures) \
+		SOAK_SECONDS=10 $(INTEGRATION_ENV) bash tests/integration/run.sh
+
+# The soak test alone, long (tests/integration/test_soak.sh).
+SOAK_SECONDS ?= 600
+soak: $(OUTPUT)/ukcov $(INTEGRATION_FIXTURES)
+	$(Q)UKCOV=$(abspath $(OUTPUT)/ukcov) FIXTURES=$(abspath $(OUTPUT)/fixtures) \
+		SOAK_SECONDS=$(SOAK_SECONDS) TEST_TIMEOUT=$$(($(SOAK_SECONDS) + 120)) \
+		$(INTEGRATION_ENV) bash tests/integration/run.sh test_soak
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory unit-san
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory integration-san
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 
 # ---- demo -------------------------------------------------------------------

@@ -31,6 +31,7 @@ struct output {
 	FILE *file;
 	int fd;			/* the file's descriptor, owned by @file */
 	bool is_stdout;
+	bool in_place;		/* stdout, a device or a FIFO: written as is, no rename */
 	bool unnamed;		/* opened with O_TMPFILE: no name until commit */
 	int write_err;		/* first write(2) error, as a positive errno */
 	char path[PATH_MAX];	/* as given to output_open() */
@@ -160,6 +161,27 @@ static int output_open_named(struct output *o)
 	return fd;
 }
 
+/*
+ * An unnamed file in the destination directory (O_TMPFILE), or a named
+ * temp file where the filesystem lacks O_TMPFILE.  Returns the fd or a
+ * negative errno.
+ */
+static int output_open_unnamed(struct output *o)
+{
+	int fd;
+
+	fd = open(o->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, OUTPUT_MODE);
+	if (fd >= 0) {
+		o->unnamed = true;
+		return fd;
+	}
+	/* No O_TMPFILE here: EISDIR/EINVAL from kernels or filesystems that
+	 * do not know the flag. */
+	if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+		return output_open_named(o);
+	return -errno;
+}
+
 struct output *output_open(const char *path)
 {
 	cookie_io_functions_t io = {
@@ -168,6 +190,7 @@ struct output *output_open(const char *path)
 	};
 	struct output *o = NULL;
 	const char *base;
+	struct stat st;
 	int err = 0, fd = -1;
 
 	o = calloc(1, sizeof(*o));
@@ -177,6 +200,7 @@ struct output *output_open(const char *path)
 
 	if (strcmp(path, "-") == 0) {
 		o->is_stdout = true;
+		o->in_place = true;
 		o->file = stdout;
 		o->fd = STDOUT_FILENO;
 		strcpy(o->path, path);
@@ -195,24 +219,27 @@ struct output *output_open(const char *path)
 		goto out;
 	}
 
-	err = output_check_dest(path);
-	if (err)
-		goto out;
-
-	fd = open(o->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, OUTPUT_MODE);
-	if (fd >= 0) {
-		o->unnamed = true;
-	} else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
-		/* No O_TMPFILE here: EISDIR/EINVAL from kernels or
-		 * filesystems that do not know the flag. */
-		fd = output_open_named(o);
+	/*
+	 * A device or a FIFO (-o /dev/null, a named pipe to a consumer) cannot
+	 * be replaced atomically and holds nothing to protect: it is written
+	 * in place, like stdout.  O_NOFOLLOW still refuses a symlink.
+	 */
+	if (lstat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			goto out;
+		}
+		o->in_place = true;
+	} else {
+		err = output_check_dest(path);
+		if (err)
+			goto out;
+		fd = output_open_unnamed(o);
 		if (fd < 0) {
 			err = fd;
 			goto out;
 		}
-	} else {
-		err = -errno;
-		goto out;
 	}
 	o->fd = fd;
 
@@ -233,6 +260,7 @@ out:
 	return NULL;
 }
 
+
 FILE *output_file(struct output *o)
 {
 	return o->file;
@@ -245,7 +273,7 @@ const char *output_path(const struct output *o)
 
 bool output_is_tty(const struct output *o)
 {
-	return o->is_stdout && isatty(STDOUT_FILENO);
+	return o->in_place && isatty(o->fd);
 }
 
 /*
@@ -300,6 +328,11 @@ int output_commit(struct output *o)
 			err = -EIO;
 		free(o);
 		return err;
+	}
+	if (o->in_place) {
+		if (fflush(o->file) == EOF || ferror(o->file))
+			err = o->write_err ? -o->write_err : -EIO;
+		goto out;
 	}
 
 	if (fflush(o->file) == EOF || ferror(o->file)) {

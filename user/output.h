@@ -8,7 +8,10 @@
  * linked into place only by output_commit().  If ukcov dies first, nothing
  * appears (with O_TMPFILE, not even a temp name).  An existing symlink, or
  * anything but a regular file, at the destination is refused, never
- * followed or replaced.  "-" means standard output, written in place.
+ * followed or replaced.  "-" means standard output, written in place; so
+ * are an existing character device or FIFO (-o /dev/null, a named pipe to
+ * a consumer), which cannot be replaced atomically and hold nothing to
+ * protect.
  */
 #ifndef UKCOV_OUTPUT_H
 #define UKCOV_OUTPUT_H
@@ -21,7 +24,7 @@ struct output;
 /*
  * Prepares @path for writing.  Returns NULL and sets errno:
  *   ELOOP    @path is a symlink
- *   EISDIR   @path is a directory;  EINVAL other non-regular file
+ *   EISDIR   @path is a directory;  EINVAL a socket or block device
  *   EACCES/EROFS/ENOENT/...   the directory cannot take a new file
  * The caller opens every output before starting work, so a bad path fails
  * before any probe exists.
@@ -34,7 +37,7 @@ FILE *output_file(struct output *o);
 /* The path given to output_open(), for messages. */
 const char *output_path(const struct output *o);
 
-/* True when the output is standard output and that is a terminal. */
+/* True when the output is written in place to a terminal. */
 bool output_is_tty(const struct output *o);
 
 /*

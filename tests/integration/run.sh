@@ -14,6 +14,10 @@
 # not being root is a failure rather than a reason to skip).
 set -u
 
+# Under sudo, `ukcov run` hands the command to the invoking user, who cannot
+# write the tests' root-owned temp directories: the suite runs as root alone.
+unset SUDO_UID SUDO_GID SUDO_USER
+
 here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=${TEST_TIMEOUT:-60}
 pattern=${1:-}

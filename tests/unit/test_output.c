@@ -528,14 +528,42 @@ static void test_directory_at_commit_refused(void **state)
 	assert_listing(fx->dir, "out.txt\n");
 }
 
-static void test_fifo_refused(void **state)
+/* A FIFO is written in place, like stdout: its reader gets the bytes. */
+static void test_fifo_written_in_place(void **state)
 {
 	struct fixture *fx = *state;
+	struct output *o;
+	char buf[16] = "";
+	int rfd;
 
 	assert_int_equal(mkfifo(fx->path, 0600), 0);
-	errno = 0;
-	assert_null(output_open(fx->path));
-	assert_int_equal(errno, EINVAL);
+	/* A reader first, or opening for writing would wait for one. */
+	rfd = open(fx->path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	o = output_open(fx->path);
+	assert_non_null(o);
+	fputs("kcov", output_file(o));
+	assert_int_equal(output_commit(o), 0);
+	assert_int_equal(read(rfd, buf, sizeof(buf) - 1), 4);
+	assert_string_equal(buf, "kcov");
+	close(rfd);
+	assert_listing(fx->dir, "out.txt\n");	/* still the FIFO, nothing beside it */
+}
+
+/* -o /dev/null works and leaves /dev/null a device. */
+static void test_dev_null_written_in_place(void **state)
+{
+	struct output *o;
+	struct stat st;
+
+	(void)state;
+	o = output_open("/dev/null");
+	assert_non_null(o);
+	assert_false(output_is_tty(o));
+	fputs("discarded", output_file(o));
+	assert_int_equal(output_commit(o), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
 }
 
 static void test_missing_directory(void **state)
@@ -654,7 +682,8 @@ int main(void)
 		T(test_symlink_at_commit_refused),
 		T(test_directory_refused),
 		T(test_directory_at_commit_refused),
-		T(test_fifo_refused),
+		T(test_fifo_written_in_place),
+		T(test_dev_null_written_in_place),
 		T(test_missing_directory),
 		T(test_name_too_long),
 		T(test_readonly_directory),

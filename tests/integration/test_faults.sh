@@ -1,0 +1,759 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# Faults: ukcov killed at random moments (a fixed-seed PRNG picks them),
+# targets that crash, exec or die before they start, a full output
+# filesystem, ring consumers that die, two collectors on one process; and
+# privileges: the capabilities ukcov keeps after attach, the user `run`
+# gives the command (sudo, --user), outputs in shared directories.
+#
+# After every fault: no BPF link left on the test's private copies of the
+# fixtures (bpf_links "$T/"), no file but complete outputs (and no temp
+# name) in the output directory, and the target unharmed: it answers and
+# ends with the right tally.
+
+MANY_FUNCS=4000		# g_1000..g_4999 in fault_many
+
+# faults_setup: setup, $T reachable by everybody (the command may run as
+# nobody), private copies of the fixtures in $T/bin, outputs in $T/out.
+faults_setup()
+{
+	need_bpftool
+	setup
+	chmod 755 "$T"
+	mkdir "$T/bin" "$T/out"
+	cp "$FIXTURES/fault_many" "$FIXTURES/tally" "$FIXTURES/server" \
+		"$FIXTURES/fault_whoami" "$FIXTURES/ring_target" "$T/bin/"
+	chmod -R a+rX "$T/bin"
+	[ "$(bpf_links "$T/")" -eq 0 ] || fail "links on files that did not exist"
+}
+
+# sleep_ms MS
+sleep_ms()
+{
+	sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"
+}
+
+# many_start: fault_many -i on fifos (fds 7 and 8, like server_start), MANY_PID.
+many_start()
+{
+	local line
+
+	rm -f "$T/many.in" "$T/many.out"
+	mkfifo "$T/many.in" "$T/many.out"
+	"$T/bin/fault_many" -i <"$T/many.in" >"$T/many.out" 2>"$T/many.err" &
+	MANY_PID=$!
+	track "$MANY_PID"
+	exec 7>"$T/many.in" 8<"$T/many.out"
+	read -r -t 10 -u 8 line || fail "fault_many did not start: $(cat "$T/many.err")"
+	[ "$line" = ready ] || fail "fault_many said '$line', not ready"
+	MANY_ROUNDS=0
+}
+
+# many_round: one round of every g_ function; the answer proves the target alive.
+many_round()
+{
+	local line
+
+	printf 'go\n' >&7 || fail "fault_many: cannot send"
+	read -r -t 20 -u 8 line || fail "fault_many did not answer (alive: $(alive "$MANY_PID" && echo yes || echo no))"
+	[ "$line" = ok ] || fail "fault_many said '$line'"
+	MANY_ROUNDS=$((MANY_ROUNDS + 1))
+}
+
+# many_quit: ends fault_many; its count of rounds must be ours.
+many_quit()
+{
+	local line
+
+	exec 7>&-
+	read -r -t 10 -u 8 line || fail "fault_many did not end"
+	[ "$line" = "rounds $MANY_ROUNDS" ] || fail "fault_many said '$line', expected rounds $MANY_ROUNDS"
+	wait_exit "$MANY_PID" 10 fault_many
+	exec 8<&-
+	[ "$RC" -eq 0 ] || fail "fault_many exited $RC"
+}
+
+# complete_text FILE: a whole text report (header, summary that agrees with
+# the data, a final newline), not a piece of one.
+complete_text()
+{
+	head -n 1 "$1" | grep -Eq '^# ukcov [0-9][^ ]* text coverage$' ||
+		fail "$1 does not start like a report: $(head -c 100 "$1")"
+	grep -q '^# PC COUNT ' "$1" || fail "$1 has no column header"
+	[ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ] || fail "$1 does not end with a newline"
+	fault_summary "$1"
+}
+
+# fault_summary FILE: the "# sites: N total, H hit, T hits" line agrees with
+# the data lines and the modules (whose lines may go on after "sites N").
+fault_summary()
+{
+	local line total hit hits lines sum nsites
+
+	line=$(grep -E '^# sites: ' "$1") || fail "no '# sites:' line in $1"
+	read -r total hit hits < <(sed -E \
+		's/^# sites: ([0-9]+) total, ([0-9]+) hit, ([0-9]+) hits, [0-9]+ drains?$/\1 \2 \3/' \
+		<<<"$line")
+	[[ "$total $hit $hits" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] || fail "malformed summary: $line"
+	lines=$(report_data "$1" | wc -l)
+	sum=$(report_data "$1" | awk '{ s += $2 } END { print s + 0 }')
+	[ "$hit" -eq "$lines" ] || fail "$1: summary says $hit hit, report has $lines lines"
+	[ "$hits" -eq "$sum" ] || fail "$1: summary says $hits hits, counts add up to $sum"
+	nsites=$(sed -nE 's/^# module [0-9]+ .* sites ([0-9]+)( .*)?$/\1/p' "$1" |
+		awk '{ s += $1 } END { print s + 0 }')
+	[ "$total" -eq "$nsites" ] || fail "$1: summary says $total sites, modules $nsites"
+}
+
+# only_outputs DIR NAME...: DIR holds nothing but complete reports among NAMEs.
+only_outputs()
+{
+	local dir=$1 f
+
+	shift
+	# Dot names too: a temp file would be one.
+	for f in "$dir"/* "$dir"/.[!.]* "$dir"/..?*; do
+		[ -e "$f" ] || [ -L "$f" ] || continue
+		f=${f##*/}
+		case " $* " in
+		*" $f "*) complete_text "$dir/$f" ;;
+		*) fail "left in $dir: $f ($(ls -A "$dir" | tr '\n' ' '))" ;;
+		esac
+	done
+	return 0
+}
+
+# wait_exec PID: PID (started through env) now runs ukcov itself,
+# whose signal dispositions are its own: a background job's SIGINT is
+# ignored until env resets it.
+wait_exec()
+{
+	local i want
+
+	want=$(readlink -f "$UKCOV")
+	for ((i = 0; i < 1000; i++)); do
+		[ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$want" ] && return 0
+		alive "$1" || fail "pid $1 ended before it ran ukcov"
+		sleep 0.01
+	done
+	fail "pid $1 does not run ukcov"
+}
+
+# cmd_gone PATH SECS: no process runs PATH (one of this test's private
+# copies in $T/bin) any more, nor a fork of ukcov waiting to exec it:
+# after ukcov stopped, the command it started may live on.
+cmd_gone()
+{
+	local i
+
+	for ((i = 0; i < $2 * 20; i++)); do
+		pgrep -f -- "$1" >/dev/null || return 0
+		sleep 0.05
+	done
+	fail "still running: $(pgrep -a -f -- "$1" | tr '\n' ' ')"
+}
+
+# ---- ukcov killed at random moments ---------------------------------------
+
+# Attach to fault_many (4000 sites, a 4000-line report) and signal ukcov
+# during attach, during drains, or while it writes its report (after a
+# SIGINT made it stop).  Whatever the moment: no link, no partial file,
+# and fault_many keeps answering with the right count of rounds.
+test_fault_attach_killed_at_random()
+{
+	local i sig phase ms rc out
+
+	faults_setup
+	many_start
+	RANDOM=9001
+	for ((i = 0; i < 12; i++)); do
+		sig=$(((i % 3) == 0 ? 2 : (i % 3) == 1 ? 15 : 9))
+		phase=$((RANDOM % 3))
+		ms=$((RANDOM % (phase == 2 ? 60 : 300)))
+		out=a$i.txt
+		env --default-signal=INT,TERM "$UKCOV" attach -p "$MANY_PID" -i 20ms \
+			-o "$T/out/$out" >/dev/null 2>"$T/a$i.err" &
+		UK_PID=$!
+		track "$UK_PID"
+		wait_exec "$UK_PID"
+		case $phase in
+		0)	# starting, reading sites, attaching
+			sleep_ms "$ms"
+			kill -"$sig" "$UK_PID"
+			;;
+		1)	# attached, draining every 20 ms while the target runs
+			wait_line "$T/a$i.err" '^ukcov: attached' 20 "$UK_PID"
+			many_round
+			sleep_ms "$ms"
+			kill -"$sig" "$UK_PID"
+			;;
+		2)	# stopping: detach, last drain, writing the report
+			wait_line "$T/a$i.err" '^ukcov: attached' 20 "$UK_PID"
+			many_round
+			kill -INT "$UK_PID"
+			sleep_ms "$ms"
+			kill -"$sig" "$UK_PID" 2>/dev/null
+			;;
+		esac
+		wait_exit "$UK_PID" 20 "ukcov attach (signal $sig, phase $phase, ${ms}ms)"
+		rc=$RC
+		echo "iteration $i: signal $sig phase $phase after ${ms}ms: exit $rc"
+		wait_links 0 5 "$T/"
+		only_outputs "$T/out" "$out"
+		# A clean end writes the report; any other end writes nothing.
+		if [ "$rc" -eq 0 ]; then
+			[ -f "$T/out/$out" ] || fail "exit 0 without a report (iteration $i)"
+		elif [ -e "$T/out/$out" ] && [ "$sig" -ne 9 ]; then
+			fail "exit $rc with a report (iteration $i): $(cat "$T/a$i.err")"
+		fi
+		case $rc in
+		0|1|130|143|137) ;;
+		*) fail "iteration $i: unexpected exit $rc: $(cat "$T/a$i.err")" ;;
+		esac
+		[ "$rc" -eq 1 ] && fail "iteration $i: ukcov failed: $(cat "$T/a$i.err")"
+		rm -f "$T/out/$out"
+		many_round
+	done
+	many_quit
+}
+
+# `ukcov run` killed at random moments (before the command starts, while
+# probes are attached to fault_many and libc, while it runs, while the
+# report is written): the command either never starts or runs to its end
+# unharmed, and nothing is left behind.
+test_fault_run_killed_at_random()
+{
+	local i sig ms rc out libs
+
+	faults_setup
+	RANDOM=4242
+	for ((i = 0; i < 9; i++)); do
+		sig=$(((i % 3) == 0 ? 2 : (i % 3) == 1 ? 15 : 9))
+		ms=$((RANDOM % 1300))
+		libs=()
+		((i % 2)) && libs=(--libs)
+		out=r$i.txt
+		env --default-signal=INT,TERM "$UKCOV" run "${libs[@]}" -i 20ms \
+			-o "$T/out/$out" -- "$T/bin/fault_many" -n 10 \
+			>"$T/r$i.stdout" 2>"$T/r$i.err" </dev/null &
+		UK_PID=$!
+		track "$UK_PID"
+		wait_exec "$UK_PID"
+		sleep_ms "$ms"
+		kill -"$sig" "$UK_PID" 2>/dev/null
+		wait_exit "$UK_PID" 30 "ukcov run (signal $sig after ${ms}ms)"
+		rc=$RC
+		# The command outlives ukcov when ukcov stopped first.
+		cmd_gone "$T/bin/fault_many" 30
+		echo "iteration $i: signal $sig ${libs[*]} after ${ms}ms: exit $rc," \
+			"command: $(tr '\n' ' ' <"$T/r$i.stdout")"
+		wait_links 0 5 "$T/"
+		only_outputs "$T/out" "$out"
+		case $(tr '\n' ' ' <"$T/r$i.stdout") in
+		"") ;;				# ukcov died before it let the command go
+		"start rounds 10 ") ;;		# ran to its end
+		*) fail "iteration $i: the command was harmed: $(cat "$T/r$i.stdout")" ;;
+		esac
+		case $rc in
+		0) [ -f "$T/out/$out" ] || fail "exit 0 without a report (iteration $i)" ;;
+		130|143) ;;			# stopped cleanly (report) or before it began (none)
+		137) ;;
+		*) fail "iteration $i: unexpected exit $rc: $(cat "$T/r$i.err")" ;;
+		esac
+		rm -f "$T/out/$out"
+	done
+}
+
+# ---- the target misbehaves ----------------------------------------------------
+
+test_fault_target_segfaults()
+{
+	faults_setup
+	sites_map "$T/bin/tally" "$T/sites"
+	TALLY_OUT=$T/tally.out "$UKCOV" run -o "$T/out/c.txt" -- "$T/bin/tally" -t 2 -n 20 -s 11 \
+		>/dev/null 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 139 ] || fail "a SIGSEGV'd command gave exit $RC, expected 139: $(cat "$T/err")"
+	grep -qx '# exit: 139' "$T/out/c.txt" || fail "no '# exit: 139' in the report"
+	grep -qx 'f_5 240' "$T/tally.out" || fail "tally is off: $(cat "$T/tally.out")"
+	check_report "$T/out/c.txt" "$T/tally.out" "$T/sites"
+	only_outputs "$T/out" c.txt
+	wait_links 0 5 "$T/"
+}
+
+# The command execs another binary: ukcov follows the same process, names
+# the new binary, and passes on the exit status of what it became.
+test_fault_target_execs()
+{
+	faults_setup
+	TALLY_OUT=$T/tally.out "$UKCOV" run -o "$T/out/e.txt" -- /usr/bin/env \
+		"$T/bin/tally" -n 5 -e 7 >/dev/null 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 7 ] || fail "exit $RC, expected the exec'd tally's 7: $(cat "$T/err")"
+	grep -qx 'f_5 30' "$T/tally.out" || fail "the exec'd tally did not run: $(cat "$T/tally.out" 2>&1)"
+	grep -Eq "^# exec: [0-9]+ $T/bin/tally\$" "$T/out/e.txt" ||
+		fail "no '# exec:' line for tally: $(grep '^#' "$T/out/e.txt" | tr '\n' ' ')"
+	grep -qx '# exit: 7' "$T/out/e.txt" || fail "no '# exit: 7' in the report"
+	only_outputs "$T/out" e.txt
+	wait_links 0 5 "$T/"
+}
+
+# expect_exec_failure CODE RE FILE: `ukcov run FILE` forks, attaches, and the
+# exec fails: one message, the exit code, nothing left.
+expect_exec_failure()
+{
+	local want=$1 re=$2
+
+	"$UKCOV" run -o "$T/out/x.txt" -- "$3" >"$T/x.stdout" 2>"$T/x.err"
+	RC=$?
+	[ "$RC" -eq "$want" ] || fail "$3: exit $RC, expected $want: $(cat "$T/x.err")"
+	[ "$(wc -l <"$T/x.err")" -eq 1 ] && grep -Eq "^ukcov: .*$re" "$T/x.err" ||
+		fail "$3: expected one line matching /$re/: $(cat "$T/x.err")"
+	[ -s "$T/x.stdout" ] && fail "$3 printed something: $(cat "$T/x.stdout")"
+	only_outputs "$T/out"
+	wait_links 0 5 "$T/"
+}
+
+# The executable is a good ELF for ukcov, but the kernel will not run it:
+# a missing program interpreter, or another machine (e_machine patched).
+test_fault_exec_fails_missing_interpreter()
+{
+	local off
+
+	faults_setup
+	cp "$T/bin/tally" "$T/bin/nointerp"
+	off=$(grep -boa 'ld-linux-x86-64.so.2' "$T/bin/nointerp" | head -n 1 | cut -d: -f1)
+	[ -n "$off" ] || skip "no x86-64 program interpreter in tally"
+	printf 'zz' | dd of="$T/bin/nointerp" bs=1 seek="$off" conv=notrunc status=none
+	expect_exec_failure 127 'No such file or directory' "$T/bin/nointerp"
+}
+
+# A binary for another machine is refused before anything is forked or
+# attached (were it accepted, the exec would fail: Exec format error, 126).
+test_fault_exec_fails_foreign_machine()
+{
+	faults_setup
+	cp "$T/bin/tally" "$T/bin/arm"
+	# e_machine, at offset 18: EM_AARCH64 (183).
+	printf '\267\000' | dd of="$T/bin/arm" bs=1 seek=18 conv=notrunc status=none
+	if "$UKCOV" sites "$T/bin/arm" >/dev/null 2>&1; then
+		expect_exec_failure 126 'Exec format error' "$T/bin/arm"
+	else
+		expect_exec_failure 125 'another machine' "$T/bin/arm"
+	fi
+}
+
+# The command is killed between fork and exec, while ukcov attaches a big
+# site set: ukcov reports it, passes its status on, leaves nothing.
+test_fault_target_killed_before_start()
+{
+	local i child rc before=0
+
+	faults_setup
+	for ((i = 0; i < 4; i++)); do
+		"$UKCOV" run --libs -o "$T/out/k.txt" -- "$T/bin/fault_many" -n 1 \
+			>"$T/k.stdout" 2>"$T/k.err" </dev/null &
+		UK_PID=$!
+		track "$UK_PID"
+		child=
+		SECONDS=0
+		while [ -z "$child" ] && alive "$UK_PID" && [ "$SECONDS" -lt 20 ]; do
+			read -r child _ <"/proc/$UK_PID/task/$UK_PID/children" 2>/dev/null
+		done
+		[ -n "$child" ] || fail "ukcov ended before forking: $(cat "$T/k.err")"
+		kill -KILL "$child"
+		wait_exit "$UK_PID" 20 "ukcov run"
+		rc=$RC
+		cmd_gone "$T/bin/fault_many" 10
+		wait_links 0 5 "$T/"
+		[ "$rc" -eq 137 ] || fail "exit $rc, expected 137 (the command's SIGKILL): $(cat "$T/k.err")"
+		if grep -q 'died before it could start (signal 9)' "$T/k.err"; then
+			before=$((before + 1))
+			[ "$(wc -l <"$T/k.err")" -eq 1 ] || fail "more than one message: $(cat "$T/k.err")"
+			only_outputs "$T/out"
+			[ -s "$T/k.stdout" ] && fail "the killed command printed: $(cat "$T/k.stdout")"
+		else
+			# Killed once it had been let go: a report of a command killed by 9.
+			only_outputs "$T/out" k.txt
+			grep -qx '# exit: 137' "$T/out/k.txt" || fail "no '# exit: 137' in the report"
+		fi
+		rm -f "$T/out/k.txt"
+	done
+	echo "$before of 4 killed before they started"
+	[ "$before" -gt 0 ] || skip "the command was never killed before its start (a slow machine?)"
+}
+
+# ---- the output filesystem is full ------------------------------------------
+
+full_mount()
+{
+	mkdir "$T/full"
+	mount -t tmpfs -o size=16k,mode=0755 ukcov-test "$T/full" || skip "cannot mount a tmpfs"
+	trap 'umount "$T/full" 2>/dev/null; cleanup' EXIT
+}
+
+# expect_enospc CODE: ukcov's exit status in $RC, its stderr in $T/f.err.
+expect_enospc()
+{
+	[ "$RC" -eq "$1" ] || fail "exit $RC, expected $1: $(cat "$T/f.err")"
+	[ "$(wc -l <"$T/f.err")" -eq 1 ] && grep -q '^ukcov: .*No space left on device' "$T/f.err" ||
+		fail "expected one ENOSPC line: $(cat "$T/f.err")"
+	[ -z "$(ls -A "$T/full")" ] || fail "left on the full filesystem: $(ls -A "$T/full")"
+	[ "$(df -k --output=used "$T/full" | tail -n 1 | tr -d ' ')" -eq 0 ] ||
+		fail "space still in use on the full filesystem: $(df -k "$T/full" | tail -n 1)"
+	wait_links 0 5 "$T/"
+}
+
+test_fault_output_filesystem_full()
+{
+	faults_setup
+	full_mount
+	# run, text: 4000 lines do not fit in 16k; found at the end.
+	"$UKCOV" run -o "$T/full/big.txt" -- "$T/bin/fault_many" >"$T/f.stdout" 2>"$T/f.err"
+	RC=$?
+	expect_enospc 125
+	[ "$(tr '\n' ' ' <"$T/f.stdout")" = "start rounds 1 " ] || fail "the command was harmed: $(cat "$T/f.stdout")"
+
+	# run, kcov: the stream fills it while the command runs; ukcov stops,
+	# the command goes on unprobed.
+	"$UKCOV" run -o "$T/full/big.kcov" -i 10ms -- "$T/bin/fault_many" -n 30 \
+		>"$T/f.stdout" 2>"$T/f.err" </dev/null &
+	UK_PID=$!
+	track "$UK_PID"
+	wait_exit "$UK_PID" 30 "ukcov run -o full/big.kcov"
+	cmd_gone "$T/bin/fault_many" 30
+	expect_enospc 125
+	[ "$(tr '\n' ' ' <"$T/f.stdout")" = "start rounds 30 " ] || fail "the command was harmed: $(cat "$T/f.stdout")"
+
+	# attach, text.
+	many_start
+	"$UKCOV" attach -p "$MANY_PID" -o "$T/full/big.txt" >/dev/null 2>"$T/f.err" &
+	UK_PID=$!
+	track "$UK_PID"
+	wait_line "$T/f.err" '^ukcov: attached' 20 "$UK_PID"
+	many_round
+	kill -INT "$UK_PID"
+	wait_exit "$UK_PID" 20 "ukcov attach -o full/big.txt"
+	sed -i '/^ukcov: attached/d' "$T/f.err"
+	expect_enospc 1
+	many_round
+	many_quit
+	umount "$T/full" || fail "cannot unmount the full filesystem"
+}
+
+# ---- the ring's consumer dies -------------------------------------------------
+
+# Consumers are SIGKILLed at random moments of their collect (opening,
+# requesting, waiting); ukcov keeps serving the next one, and ends cleanly
+# with exact counts.
+test_fault_ring_consumer_dies()
+{
+	local i ms pid line ret inputs=0
+
+	faults_setup
+	sites_map "$T/bin/ring_target" "$T/sites"
+	mkfifo "$T/rt.in" "$T/rt.out"
+	"$UKCOV" run --ring "$T/ring" -o "$T/out/ring.txt" -i 1h -- "$T/bin/ring_target" \
+		<"$T/rt.in" >"$T/rt.out" 2>"$T/rt.err" &
+	UK_PID=$!
+	track "$UK_PID"
+	exec 7>"$T/rt.in" 8<"$T/rt.out"
+	read -r -t 20 -u 8 line || fail "ring_target did not start: $(cat "$T/rt.err")"
+	[ "$line" = ready ] || fail "ring_target said '$line'"
+	RANDOM=77
+	for ((i = 0; i < 20; i++)); do
+		"$FIXTURES/ring_collect" "$T/ring" 2000 >/dev/null 2>&1 &
+		pid=$!
+		ms=$((RANDOM % 4))
+		printf 'ab\n' >&7
+		read -r -t 10 -u 8 line || fail "ring_target did not answer"
+		inputs=$((inputs + 1))
+		sleep_ms "$ms"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	# One consumer stopped in the middle of its wait, then killed.
+	"$FIXTURES/ring_collect" "$T/ring" 5000 >/dev/null 2>&1 &
+	pid=$!
+	kill -STOP "$pid"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	# ukcov still serves.
+	"$FIXTURES/ring_collect" "$T/ring" 2000 >"$T/c" || fail "ring_collect: $(cat "$T/c")"
+	read -r _ ret _ <"$T/c"
+	[ "$ret" -ge 0 ] || fail "collect after dead consumers returned $ret"
+	exec 7>&-
+	wait_exit "$UK_PID" 20 "ukcov run --ring"
+	exec 8<&-
+	[ "$RC" -eq 0 ] || fail "ukcov exited $RC: $(cat "$T/rt.err")"
+	printf 'handle_input %d\nfn_a %d\nfn_b %d\n' "$inputs" "$inputs" "$inputs" >"$T/want"
+	report_data "$T/out/ring.txt" | awk '$3 ~ /^(handle_input|fn_)/ { print $3, $2 }' |
+		sort >"$T/got"
+	sort "$T/want" | cmp -s - "$T/got" || fail "counts: $(tr '\n' ' ' <"$T/got"), expected $(tr '\n' ' ' <"$T/want")"
+	complete_text "$T/out/ring.txt"
+	wait_links 0 5 "$T/"
+}
+
+# ---- two collectors, one process ------------------------------------------------
+
+# Two `ukcov attach` on the same pid: each has its own links and counters,
+# each counts exactly what ran while it was attached, each detaches alone.
+test_fault_two_collectors_same_pid()
+{
+	local a b
+
+	faults_setup
+	# shellcheck disable=SC2034 # server_start's
+	SRV_BIN=$T/bin/server
+	sites_map "$T/bin/server" "$T/sites"
+	server_start
+	server_cmd "call 1 5" >/dev/null
+	server_tally "$T/t0"
+	"$UKCOV" attach -p "$SRV_PID" -o "$T/out/a.txt" >/dev/null 2>"$T/a.err" &
+	a=$!
+	track "$a"
+	"$UKCOV" attach -p "$SRV_PID" -o "$T/out/b.txt" >/dev/null 2>"$T/b.err" &
+	b=$!
+	track "$b"
+	wait_line "$T/a.err" '^ukcov: attached' 20 "$a"
+	wait_line "$T/b.err" '^ukcov: attached' 20 "$b"
+	[ "$(bpf_links "$T/")" -eq 2 ] || fail "$(bpf_links "$T/") links on the server, expected 2"
+	server_cmd "call 2 40" >/dev/null
+	server_cmd "call 5 3" >/dev/null
+	server_tally "$T/t1"
+	kill -INT "$a"
+	wait_exit "$a" 15 "first ukcov attach"
+	[ "$RC" -eq 0 ] || fail "first ukcov exited $RC: $(cat "$T/a.err")"
+	wait_links 1 5 "$T/"
+	# Only the second one is left to see these.
+	server_cmd "call 3 7" >/dev/null
+	server_tally "$T/t2"
+	kill -INT "$b"
+	wait_exit "$b" 15 "second ukcov attach"
+	[ "$RC" -eq 0 ] || fail "second ukcov exited $RC: $(cat "$T/b.err")"
+	wait_links 0 5 "$T/"
+	tally_delta "$T/t0" "$T/t1" >"$T/d1"
+	tally_delta "$T/t0" "$T/t2" >"$T/d2"
+	grep -qx 'f_2 40' "$T/d1" && grep -qx 'f_3 7' "$T/d2" || fail "server tally is off"
+	check_report "$T/out/a.txt" "$T/d1" "$T/sites"
+	check_report "$T/out/b.txt" "$T/d2" "$T/sites"
+	server_cmd "call 4 1" >/dev/null
+	server_quit
+}
+
+# ---- privileges -----------------------------------------------------------------
+
+# cap_line PID FIELD: the hex value of FIELD (CapEff, CapPrm, ...) in /proc/PID/status.
+cap_line()
+{
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# caps_after_attach WANT-HEX ARGS...: attaches with ARGS to $MANY_PID and
+# checks ukcov's capability sets once attached.
+caps_after_attach()
+{
+	local want=$1 pid f
+
+	shift
+	"$UKCOV" attach -p "$MANY_PID" "$@" >/dev/null 2>"$T/c.err" &
+	pid=$!
+	track "$pid"
+	wait_line "$T/c.err" '^ukcov: attached' 20 "$pid"
+	for f in CapEff CapPrm CapBnd; do
+		[ "$(cap_line "$pid" "$f")" = "$want" ] ||
+			fail "attach $*: $f $(cap_line "$pid" "$f"), expected $want"
+	done
+	[ "$(cap_line "$pid" CapInh)" = 0000000000000000 ] || fail "attach $*: inheritable caps left"
+	[ "$(cap_line "$pid" CapAmb)" = 0000000000000000 ] || fail "attach $*: ambient caps left"
+	[ "$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$pid/status")" = 1 ] ||
+		fail "attach $*: no_new_privs is not set"
+	many_round
+	kill -INT "$pid"
+	wait_exit "$pid" 15 "ukcov attach $*"
+	[ "$RC" -eq 0 ] || fail "attach $*: exit $RC: $(cat "$T/c.err")"
+}
+
+# After attach ukcov keeps CAP_SYS_PTRACE only (naming what followed
+# processes exec), plus what committing its outputs needs; and the outputs
+# still get written.
+test_privs_dropped_after_attach()
+{
+	local ptrace=0000000000080000 dac=0000000000080002 grow
+
+	faults_setup
+	many_start
+	caps_after_attach "$ptrace" -o "$T/out/p.txt"
+	only_outputs "$T/out" p.txt
+	report_data "$T/out/p.txt" | awk '$2 != 1 { bad = 1 } END { exit bad }' ||
+		fail "not every g_ function counted once"
+	[ "$(report_data "$T/out/p.txt" | grep -c ' g_')" -eq "$MANY_FUNCS" ] ||
+		fail "$(report_data "$T/out/p.txt" | grep -c ' g_') g_ functions reported"
+	# A directory root may write to only by CAP_DAC_OVERRIDE.
+	mkdir "$T/nobody"
+	chown 65534:65534 "$T/nobody"
+	chmod 755 "$T/nobody"
+	caps_after_attach "$dac" -o "$T/nobody/n.txt"
+	only_outputs "$T/nobody" n.txt
+	# Growing the collection mid-run keeps what attaching takes.
+	grow=$(printf '%016x' $(((1 << 39) | (1 << 38) | (1 << 40) | (1 << 19) | (1 << 2) | (1 << 5))))
+	caps_after_attach "$grow" --dlopen -o "$T/out/g.txt"
+	many_quit
+	# attach --all follows no process: nothing at all.
+	"$UKCOV" attach --all -o "$T/out/all.txt" "$T/bin/fault_many" >/dev/null 2>"$T/all.err" &
+	UK_PID=$!
+	track "$UK_PID"
+	wait_line "$T/all.err" '^ukcov: attached' 20 "$UK_PID"
+	[ "$(cap_line "$UK_PID" CapEff)" = 0000000000000000 ] ||
+		fail "attach --all: CapEff $(cap_line "$UK_PID" CapEff)"
+	"$T/bin/fault_many" -n 2 >/dev/null
+	kill -INT "$UK_PID"
+	wait_exit "$UK_PID" 15 "ukcov attach --all"
+	[ "$RC" -eq 0 ] || fail "attach --all: exit $RC: $(cat "$T/all.err")"
+	report_data "$T/out/all.txt" | grep -q ' 2 g_1000$' || fail "attach --all counted wrong"
+	wait_links 0 5 "$T/"
+}
+
+# whoami_check NAME UID GID: $T/NAME.stdout is fault_whoami's, run as UID:GID
+# with the groups of that user, no capabilities, and $T/out/NAME.txt has
+# its exact tally.
+whoami_check()
+{
+	local name=$1 uid=$2 gid=$3 groups
+
+	grep -qx "ids $uid $uid $uid $gid $gid $gid" "$T/$name.stdout" ||
+		fail "$name: the command ran as $(grep '^ids' "$T/$name.stdout"), not $uid:$gid"
+	groups=$(id -G "$(id -nu "$uid")" | tr ' ' '\n' | sort -n | tr '\n' ' ')
+	[ "$(sed -n 's/^groups //p' "$T/$name.stdout") " = "$groups" ] ||
+		fail "$name: groups '$(grep '^groups' "$T/$name.stdout")', expected '$groups'"
+	grep -qx 'caps 0000000000000000' "$T/$name.stdout" ||
+		fail "$name: the command kept capabilities: $(grep '^caps' "$T/$name.stdout")"
+	grep -E '^(f_[0-9]|main|tally_write) [0-9]+$' "$T/$name.stdout" >"$T/$name.tally"
+	grep -qx 'f_5 42' "$T/$name.tally" || fail "$name: tally is off: $(cat "$T/$name.tally")"
+	check_report "$T/out/$name.txt" "$T/$name.tally" "$T/sites"
+	grep -qx '# exit: 0' "$T/out/$name.txt" || fail "$name: no '# exit: 0'"
+}
+
+# Started through sudo, `run` gives the command back to the invoking user.
+test_privs_run_as_sudo_user()
+{
+	faults_setup
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	sites_map "$T/bin/fault_whoami" "$T/sites"
+	SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody "$UKCOV" run -o "$T/out/s.txt" \
+		-- "$T/bin/fault_whoami" -n 7 >"$T/s.stdout" 2>"$T/s.err" ||
+		fail "ukcov run under sudo: exit $?: $(cat "$T/s.err")"
+	whoami_check s 65534 65534
+	# --user wins over sudo's.
+	SUDO_UID=65534 SUDO_GID=65534 "$UKCOV" run --user root -o "$T/out/r.txt" \
+		-- "$T/bin/fault_whoami" -n 7 >"$T/r.stdout" 2>"$T/r.err" ||
+		fail "ukcov run --user root: exit $?: $(cat "$T/r.err")"
+	grep -qx 'ids 0 0 0 0 0 0' "$T/r.stdout" || fail "--user root ran as $(grep '^ids' "$T/r.stdout")"
+	only_outputs "$T/out" s.txt r.txt
+	wait_links 0 5 "$T/"
+}
+
+test_privs_run_user_option()
+{
+	local uid
+
+	faults_setup
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	uid=$(id -u nobody)
+	sites_map "$T/bin/fault_whoami" "$T/sites"
+	"$UKCOV" run --user nobody -o "$T/out/n.txt" -- "$T/bin/fault_whoami" -n 7 \
+		>"$T/n.stdout" 2>"$T/n.err" || fail "ukcov run --user nobody: exit $?: $(cat "$T/n.err")"
+	whoami_check n "$uid" "$(id -g nobody)"
+	"$UKCOV" run --user "$uid" -o "$T/out/u.txt" -- "$T/bin/fault_whoami" -n 7 \
+		>"$T/u.stdout" 2>"$T/u.err" || fail "ukcov run --user $uid: exit $?: $(cat "$T/u.err")"
+	whoami_check u "$uid" "$(id -g nobody)"
+	# No such user: refused before anything runs.
+	"$UKCOV" run --user ukcov-no-such-user -o "$T/out/x.txt" -- "$T/bin/fault_whoami" \
+		>"$T/x.stdout" 2>"$T/x.err"
+	RC=$?
+	[ "$RC" -eq 125 ] || fail "--user ukcov-no-such-user: exit $RC"
+	[ "$(wc -l <"$T/x.err")" -eq 1 ] && grep -q '^ukcov: --user ukcov-no-such-user: no such user' "$T/x.err" ||
+		fail "--user ukcov-no-such-user: $(cat "$T/x.err")"
+	[ -s "$T/x.stdout" ] && fail "the command ran for an unknown user"
+	# A command the user may not execute (its directory is root's, 0700).
+	mkdir -m 700 "$T/private"
+	cp "$T/bin/fault_whoami" "$T/private/"
+	"$UKCOV" run --user nobody -o "$T/out/y.txt" -- "$T/private/fault_whoami" \
+		>"$T/y.stdout" 2>"$T/y.err"
+	RC=$?
+	[ "$RC" -eq 126 ] || fail "--user nobody on a private command: exit $RC: $(cat "$T/y.err")"
+	grep -q 'Permission denied' "$T/y.err" || fail "no EACCES message: $(cat "$T/y.err")"
+	[ -s "$T/y.stdout" ] && fail "the command ran"
+	only_outputs "$T/out" n.txt u.txt
+	wait_links 0 5 "$T/"
+}
+
+# ---- outputs in shared directories -------------------------------------------
+
+# A sticky, world-writable directory like /tmp where another user planted
+# symlinks at the output paths: every one is refused, nothing is followed.
+test_outputs_symlink_planted_in_sticky_dir()
+{
+	local np=(setpriv --reuid=65534 --regid=65534 --clear-groups) p
+
+	faults_setup
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	mkdir -m 1777 "$T/shared"
+	printf 'precious\n' >"$T/precious"
+	for p in cov.txt cov.kcov sites.txt ring; do
+		"${np[@]}" ln -s "$T/precious" "$T/shared/$p" || fail "nobody cannot plant a symlink"
+	done
+	"${np[@]}" ln -s "$T/created" "$T/shared/dangling"
+	for p in "-o $T/shared/cov.txt" "-o $T/shared/cov.kcov" "-o $T/out/x.txt --save-sites $T/shared/sites.txt" \
+		"--ring $T/shared/ring" "-o $T/shared/dangling"; do
+		# shellcheck disable=SC2086
+		TALLY_OUT=$T/tally.out "$UKCOV" run $p -- "$T/bin/tally" >/dev/null 2>"$T/err"
+		RC=$?
+		[ "$RC" -eq 125 ] || fail "$p: exit $RC, expected 125: $(cat "$T/err")"
+		grep -Eq 'symlink' "$T/err" || fail "$p: not refused as a symlink: $(cat "$T/err")"
+		[ -e "$T/tally.out" ] && fail "$p: the command ran"
+	done
+	[ "$(cat "$T/precious")" = precious ] || fail "the symlinks' target was written"
+	[ -e "$T/created" ] && fail "a dangling symlink was followed"
+	for p in cov.txt cov.kcov sites.txt ring; do
+		[ "$(readlink "$T/shared/$p")" = "$T/precious" ] || fail "$p was replaced"
+	done
+	only_outputs "$T/out"
+}
+
+# In a sticky directory owned by someone else, replacing that user's file
+# takes CAP_FOWNER at commit time; ukcov keeps it for that, writes a new
+# file (never into the old inode) and the old content stays intact.
+test_outputs_replace_foreign_file_in_sticky_dir()
+{
+	local np=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+
+	faults_setup
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	mkdir -m 1777 "$T/shared"
+	chown 65534:65534 "$T/shared"
+	"${np[@]}" sh -c "printf 'planted\n' >'$T/shared/cov.txt'" || fail "nobody cannot write"
+	ln "$T/shared/cov.txt" "$T/old" || fail "cannot keep the planted inode"
+	sites_map "$T/bin/tally" "$T/sites"
+	TALLY_OUT=$T/tally.out "$UKCOV" run -v -o "$T/shared/cov.txt" -- "$T/bin/tally" -n 3 \
+		>/dev/null 2>"$T/err" || fail "exit $?: $(cat "$T/err")"
+	grep -q 'capabilities kept: .*CAP_FOWNER' "$T/err" || fail "CAP_FOWNER not kept: $(grep kept "$T/err")"
+	check_report "$T/shared/cov.txt" "$T/tally.out" "$T/sites"
+	[ "$(cat "$T/old")" = planted ] || fail "the planted file was written into"
+	[ "$(stat -c %u "$T/shared/cov.txt")" -eq 0 ] || fail "the report is not root's"
+}
+
+# Nothing ukcov creates is world-writable, whatever the umask; rings are 0600.
+test_outputs_not_world_writable()
+{
+	faults_setup
+	mkdir "$T/work"
+	(umask 000 && cd "$T/work" && TALLY_OUT=/dev/null "$UKCOV" run -o cov.txt -o cov.kcov \
+		--save-sites sites.ukcov --ring ring -- "$T/bin/tally" -n 3 >/dev/null 2>"$T/err") ||
+		fail "ukcov run: exit $?: $(cat "$T/err")"
+	[ "$(ls -A "$T/work" | sort | tr '\n' ' ')" = "cov.kcov cov.txt ring sites.ukcov " ] ||
+		fail "unexpected files: $(ls -A "$T/work" | tr '\n' ' ')"
+	[ -z "$(find "$T/work" -perm -o+w)" ] || fail "world-writable: $(find "$T/work" -perm -o+w)"
+	[ "$(stat -c %a "$T/work/ring")" = 600 ] || fail "ring mode $(stat -c %a "$T/work/ring")"
+	[ "$(stat -c %a "$T/work/cov.txt")" = 644 ] || fail "report mode $(stat -c %a "$T/work/cov.txt")"
+}
