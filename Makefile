@@ -229,14 +229,14 @@ include fuzz/fuzz.mk
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_LIB) $(UNIT_FIXTURES) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DFIXTURE_DIR='"$(abspath $(OUTPUT)/fixtures)"' \
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -DFIXTURE_DIR='"$(abspath $(OUTPUT)/fixtures)"' \
 		$(LDFLAGS) $< $(CORE_LIB) $(LDLIBS) -lcmocka -pthread -o $@
 
 # test_ring covers libukcov too: the consumer against the collector.
 $(OUTPUT)/tests/test_ring: tests/unit/test_ring.c $(CORE_LIB) $(LIBUKCOV_A) $(UNIT_FIXTURES) \
 		| $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DFIXTURE_DIR='"$(abspath $(OUTPUT)/fixtures)"' \
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -DFIXTURE_DIR='"$(abspath $(OUTPUT)/fixtures)"' \
 		$(LDFLAGS) $< $(CORE_LIB) $(LIBUKCOV_A) $(LDLIBS) -lcmocka -pthread -o $@
 
 unit: $(UNIT_BINS)

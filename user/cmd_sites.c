@@ -10,6 +10,7 @@
 #include "log.h"
 #include "options.h"
 #include "output.h"
+#include "session.h"
 #include "sites.h"
 #include "sites_libs.h"
 
@@ -110,11 +111,9 @@ int cmd_sites(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	out = output_open(path);
-	if (!out) {
-		error("cannot write %s: %s", path, strerror(errno));
+	out = session_open_output(path);
+	if (!out)
 		goto out;
-	}
 	display = realpath(argv[optind], NULL);
 	if (!display) {
 		error("%s: %s", argv[optind], strerror(errno));

@@ -59,17 +59,26 @@ int session_init(struct session *s, const struct collect_opts *o)
 	return 0;
 }
 
+struct output *session_open_output(const char *path)
+{
+	struct output *out = output_open(path);
+
+	if (!out)
+		error("cannot write %s: %s%s", path, strerror(errno),
+		      errno == ELOOP ? " (refusing to follow a symlink)" : "");
+	return out;
+}
+
 int session_open_outputs(struct session *s)
 {
 	const struct collect_opts *o = s->opts;
 
 	for (size_t i = 0; i < o->noutputs; i++) {
 		const struct output_spec *spec = &o->outputs[i];
-		struct output *out = output_open(spec->path);
+		struct output *out = session_open_output(spec->path);
 
 		if (!out)
-			return error("cannot write %s: %s%s", spec->path, strerror(errno),
-				     errno == ELOOP ? " (refusing to follow a symlink)" : "");
+			return -1;
 		s->outputs[s->noutputs] = out;
 		s->sinks[s->noutputs].ops = spec->format;
 		s->sinks[s->noutputs].out = output_file(out);
@@ -80,10 +89,9 @@ int session_open_outputs(struct session *s)
 	}
 	if (o->save_sites) {
 		/* Opened with the outputs, so a bad path fails before any probe. */
-		s->sites_out = output_open(o->save_sites);
+		s->sites_out = session_open_output(o->save_sites);
 		if (!s->sites_out)
-			return error("cannot write %s: %s%s", o->save_sites, strerror(errno),
-				     errno == ELOOP ? " (refusing to follow a symlink)" : "");
+			return -1;
 	}
 	if (o->ring_path) {
 		s->ring = ring_create(o->ring_path, o->ring_mode, o->ring_words);

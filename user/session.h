@@ -70,6 +70,12 @@ enum session_end {
 };
 
 int session_init(struct session *s, const struct collect_opts *o);
+
+/*
+ * output_open() for the commands: on failure prints the one-line reason
+ * (naming a refused symlink as such) and returns NULL.
+ */
+struct output *session_open_output(const char *path);
 int session_open_outputs(struct session *s);
 
 /*

@@ -82,27 +82,7 @@ complete_text()
 		fail "$1 does not start like a report: $(head -c 100 "$1")"
 	grep -q '^# PC COUNT ' "$1" || fail "$1 has no column header"
 	[ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ] || fail "$1 does not end with a newline"
-	fault_summary "$1"
-}
-
-# fault_summary FILE: the "# sites: N total, H hit, T hits" line agrees with
-# the data lines and the modules (whose lines may go on after "sites N").
-fault_summary()
-{
-	local line total hit hits lines sum nsites
-
-	line=$(grep -E '^# sites: ' "$1") || fail "no '# sites:' line in $1"
-	read -r total hit hits < <(sed -E \
-		's/^# sites: ([0-9]+) total, ([0-9]+) hit, ([0-9]+) hits, [0-9]+ drains?$/\1 \2 \3/' \
-		<<<"$line")
-	[[ "$total $hit $hits" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] || fail "malformed summary: $line"
-	lines=$(report_data "$1" | wc -l)
-	sum=$(report_data "$1" | awk '{ s += $2 } END { print s + 0 }')
-	[ "$hit" -eq "$lines" ] || fail "$1: summary says $hit hit, report has $lines lines"
-	[ "$hits" -eq "$sum" ] || fail "$1: summary says $hits hits, counts add up to $sum"
-	nsites=$(sed -nE 's/^# module [0-9]+ .* sites ([0-9]+)( .*)?$/\1/p' "$1" |
-		awk '{ s += $1 } END { print s + 0 }')
-	[ "$total" -eq "$nsites" ] || fail "$1: summary says $total sites, modules $nsites"
+	check_summary "$1"
 }
 
 # only_outputs DIR NAME...: DIR holds nothing but complete reports among NAMEs.

@@ -22,47 +22,15 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <gelf.h>
 
 #include "sites.h"
 #include "sites_debuginfo.h"
 #include "sites_ehframe.h"
 
-#define FIX(name) FIXTURE_DIR "/" name
-
 /* ---- helpers ---------------------------------------------------------- */
-
-static uint8_t *read_whole(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc(n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
-static void copy_file(const char *from, const char *to)
-{
-	size_t len;
-	uint8_t *buf = read_whole(from, &len);
-	FILE *f = fopen(to, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(to, 0755), 0);
-	free(buf);
-}
 
 static void run(const char *fmt, ...)
 {
@@ -85,7 +53,7 @@ struct rawsym {
 static size_t raw_functions(const char *path, struct rawsym *out, size_t max)
 {
 	size_t len, n = 0;
-	uint8_t *buf = read_whole(path, &len);
+	uint8_t *buf = test_read_file(path, &len);
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
 	const Elf64_Shdr *sh;
 
@@ -336,9 +304,9 @@ static void test_debuglink_in_debug_subdir(void **state)
 	snprintf(path, sizeof(path), "%s/.debug", dir);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/.debug/libfixprog-split.debug", dir);
-	copy_file(FIX("libfixprog-split.debug"), path);
+	test_copy_file(FIX("libfixprog-split.debug"), path);
 	snprintf(path, sizeof(path), "%s/prog", dir);
-	copy_file(FIX("libfixprog-split"), path);
+	test_copy_file(FIX("libfixprog-split"), path);
 	t = load(path, NULL);
 	check_same_as_original(t);
 	site_table_free(t);
@@ -356,7 +324,7 @@ static void test_debuglink_under_root(void **state)
 	assert_int_equal(mkdir(path, 0755), 0);
 	assert_non_null(realpath(path, real));
 	snprintf(path, sizeof(path), "%s/bin/prog", dir);
-	copy_file(FIX("libfixprog-split"), path);
+	test_copy_file(FIX("libfixprog-split"), path);
 	run("mkdir -p '%s/root%s' && cp '%s' '%s/root%s/'", dir, real,
 	    FIX("libfixprog-split.debug"), dir, real);
 	snprintf(real, sizeof(real), "%s/root", dir);
@@ -430,13 +398,13 @@ static void test_debuglink_crc_mismatch(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/libfixprog-split.debug", dir);
-	copy_file(FIX("libfixprog-split.debug"), path);
+	test_copy_file(FIX("libfixprog-split.debug"), path);
 	f = fopen(path, "ab");
 	assert_non_null(f);
 	fputc(0, f);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/prog", dir);
-	copy_file(FIX("libfixprog-split"), path);
+	test_copy_file(FIX("libfixprog-split"), path);
 	/* No build-id tree either: nothing else may supply the names. */
 	setenv("UKCOV_DEBUG_ROOT", dir, 1);
 	t = load(path, NULL);

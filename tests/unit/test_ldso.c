@@ -23,43 +23,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "ldso.h"
 
-#define FIX(name) FIXTURE_DIR "/" name
-
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc(n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
-static void copy_file(const char *from, const char *to)
-{
-	size_t len;
-	char *buf = read_file(from, &len);
-	FILE *f = fopen(to, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(to, 0755), 0);
-	free(buf);
-}
 
 static char *make_tmpdir(void)
 {
@@ -325,7 +293,7 @@ static void test_cache_corrupt_never_crashes(void **state)
 	(void)state;
 	if (access(LDSO_CACHE_PATH, R_OK))
 		skip();
-	real = read_file(LDSO_CACHE_PATH, &len);
+	real = (char *)test_read_file(LDSO_CACHE_PATH, &len);
 	buf = (uint8_t *)real;
 	copy = malloc(len);
 	assert_non_null(copy);
@@ -423,9 +391,9 @@ static void test_closure_ld_library_path_order(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/libfix.so", dir);
-	copy_file(FIX("libfix.so"), path);
+	test_copy_file(FIX("libfix.so"), path);
 	snprintf(path, sizeof(path), "%s/libfix2.so", dir);
-	copy_file(FIX("libfix2.so"), path);
+	test_copy_file(FIX("libfix2.so"), path);
 	cfg.ld_library_path = dir;
 
 	assert_int_equal(ldso_closure(FIX("libfixprog"), &cfg, &c), 0);
@@ -459,13 +427,13 @@ static void test_closure_rpath_inherited_runpath_not(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/libfix.so", dir);
-	copy_file(FIX("libfix-plain.so"), path);
+	test_copy_file(FIX("libfix-plain.so"), path);
 	snprintf(path, sizeof(path), "%s/libfix2.so", dir);
-	copy_file(FIX("libfix2.so"), path);
+	test_copy_file(FIX("libfix2.so"), path);
 	snprintf(path, sizeof(path), "%s/prog-rpath", dir);
-	copy_file(FIX("libfixprog-rpath"), path);
+	test_copy_file(FIX("libfixprog-rpath"), path);
 	snprintf(path, sizeof(path), "%s/prog-runpath", dir);
-	copy_file(FIX("libfixprog"), path);
+	test_copy_file(FIX("libfixprog"), path);
 
 	snprintf(path, sizeof(path), "%s/prog-rpath", dir);
 	assert_int_equal(ldso_closure(path, &cfg, &c), 0);

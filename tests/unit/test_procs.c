@@ -13,13 +13,13 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "options.h"
 #include "probe.h"
 #include "procs.h"
 #include "sites.h"
 #include "sites_libs.h"
-
-#define FIX(name) FIXTURE_DIR "/" name
 
 /* Modules known at start sorted by path; "/b" first would sort after "/a". */
 static struct site_table *start_table(void)

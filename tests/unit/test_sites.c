@@ -21,30 +21,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "sites.h"
 
-#define FIX(name) FIXTURE_DIR "/" name
-
 /* ---- helpers ---------------------------------------------------------- */
-
-static uint8_t *read_whole(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc(n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 /* A table holding the one module @path, finished; fails the test on error. */
 static struct site_table *load(const char *path, const struct site_options *o)
@@ -104,7 +85,7 @@ static void check_offsets(const struct site_table *t, const char *path)
 {
 	const struct site *marker = must_find(t, "fx_marker");
 	size_t len, i;
-	uint8_t *buf = read_whole(path, &len);
+	uint8_t *buf = test_read_file(path, &len);
 
 	for (i = 0; i < t->nsites; i++) {
 		const struct site *s = &t->sites[i];
@@ -305,7 +286,7 @@ static void test_alias_keeps_largest_size(void **state)
 	struct site_table *t = load(FIX("sites-alias"), NULL);
 	const struct site *s = must_find(t, "fx_sz_a");
 	size_t len;
-	uint8_t *buf = read_whole(FIX("sites-alias"), &len);
+	uint8_t *buf = test_read_file(FIX("sites-alias"), &len);
 
 	(void)state;
 	assert_null(find_site(t, "fx_sz_b"));
@@ -454,7 +435,7 @@ static int add_buffer(const uint8_t *buf, size_t len)
 static void test_corrupt_symtab_entsize(void **state)
 {
 	size_t len;
-	uint8_t *buf = read_whole(FIX("sites-pie"), &len);
+	uint8_t *buf = test_read_file(FIX("sites-pie"), &len);
 
 	(void)state;
 	raw_section(buf, len, SHT_SYMTAB)->sh_entsize = 0;
@@ -467,7 +448,7 @@ static void test_corrupt_symtab_entsize(void **state)
 static void test_corrupt_symtab_past_eof(void **state)
 {
 	size_t len;
-	uint8_t *buf = read_whole(FIX("sites-pie"), &len);
+	uint8_t *buf = test_read_file(FIX("sites-pie"), &len);
 	Elf64_Shdr *sh = raw_section(buf, len, SHT_SYMTAB);
 
 	(void)state;
@@ -481,7 +462,7 @@ static void test_corrupt_symtab_past_eof(void **state)
 static void test_corrupt_symtab_huge_count(void **state)
 {
 	size_t len;
-	uint8_t *buf = read_whole(FIX("sites-pie"), &len);
+	uint8_t *buf = test_read_file(FIX("sites-pie"), &len);
 
 	(void)state;
 	raw_section(buf, len, SHT_SYMTAB)->sh_size = (uint64_t)24 << 40;
@@ -492,7 +473,7 @@ static void test_corrupt_symtab_huge_count(void **state)
 static void test_corrupt_symbol_names_skipped(void **state)
 {
 	size_t len, i;
-	uint8_t *buf = read_whole(FIX("sites-pie"), &len);
+	uint8_t *buf = test_read_file(FIX("sites-pie"), &len);
 	Elf64_Shdr *sh = raw_section(buf, len, SHT_SYMTAB);
 	Elf64_Sym *syms = (Elf64_Sym *)(buf + sh->sh_offset);
 

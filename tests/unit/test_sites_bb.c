@@ -19,10 +19,10 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "sites.h"
 #include "sites_place.h"
-
-#define FIX(name) FIXTURE_DIR "/" name
 
 /* ---- what the kernel does with one instruction -------------------------- */
 

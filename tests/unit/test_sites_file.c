@@ -16,11 +16,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "sites.h"
 #include "sites_dwarf.h"
 #include "sites_file.h"
-
-#define FIX(name) FIXTURE_DIR "/" name
 
 /* ---- helpers ---------------------------------------------------------- */
 

@@ -21,9 +21,9 @@
 
 #include <cmocka.h>
 
-#include "sites.h"
+#include "testutil.h"
 
-#define FIX(name) FIXTURE_DIR "/" name
+#include "sites.h"
 
 struct func {
 	uint64_t start, size;
