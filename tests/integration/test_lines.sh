@@ -3,7 +3,7 @@
 #
 # Line and basic-block sites (--sites line|bb) on real runs: block counts
 # against a fixture whose blocks run a known number of times, and line
-# coverage against gcov on the same source built at the same -O level.
+# coverage against gcov, both counting one execution of a --coverage build.
 
 # site_pc SITES FUNC LINE: the PCs (lower case) of the sites of FUNC whose
 # line is LINE, from a `ukcov sites` listing.
@@ -71,9 +71,11 @@ EOF
 	check_summary "$T/cov"
 }
 
-# gcov_vs_ukcov OPT: builds lines_cov.c with -OPT twice (--coverage, and
-# plain -g), runs both, and leaves in $T/cmp.OPT one line per source line
-# that has code for gcov and at least one line site for ukcov:
+# gcov_vs_ukcov OPT: builds lines_cov.c with -OPT -g --coverage, runs it
+# ONCE under `ukcov run --sites line` - that one execution is what both gcov
+# (from the .gcda it writes) and ukcov count, on the same machine code -
+# and leaves in $T/cmp.OPT one line per source line that has code for gcov
+# and at least one line site for ukcov:
 #   LINE GCOV_COUNT UKCOV_COUNT
 # where UKCOV_COUNT is the largest count among the line's sites (a line's
 # code can sit at several addresses: the largest is how often the line
@@ -84,18 +86,16 @@ gcov_vs_ukcov()
 	local opt=$1 d=$T/$1
 
 	command -v gcc >/dev/null && command -v gcov >/dev/null || skip "needs gcc and gcov"
-	mkdir -p "$d/cov" "$d/plain" || fail "mkdir failed"
-	cp "$UKT_SRC/lines_cov.c" "$d/cov/" && cp "$UKT_SRC/lines_cov.c" "$d/plain/" ||
-		fail "cp failed"
+	mkdir -p "$d/cov" || fail "mkdir failed"
+	cp "$UKT_SRC/lines_cov.c" "$d/cov/" || fail "cp failed"
 	(cd "$d/cov" && gcc -"$opt" -g --coverage -c lines_cov.c -o lines_cov.o &&
-		gcc --coverage lines_cov.o -o prog && ./prog >/dev/null &&
-		gcov -t -o . lines_cov.c >gcov.txt 2>gcov.err) ||
-		fail "gcov build or run failed: $(cat "$d/cov/gcov.err" 2>/dev/null)"
-	(cd "$d/plain" && gcc -"$opt" -g lines_cov.c -o prog) || fail "plain build failed"
-	"$UKCOV" sites --sites line -o "$d/sites" "$d/plain/prog" 2>"$d/err" ||
+		gcc --coverage lines_cov.o -o prog) || fail "--coverage build failed"
+	"$UKCOV" sites --sites line -o "$d/sites" "$d/cov/prog" 2>"$d/err" ||
 		fail "ukcov sites --sites line failed: $(cat "$d/err")"
-	"$UKCOV" run --sites line -f text -o "$d/ukcov" -- "$d/plain/prog" >/dev/null 2>"$d/err" ||
+	(cd "$d/cov" && "$UKCOV" run --sites line -f text -o "$d/ukcov" -- ./prog >/dev/null 2>"$d/err") ||
 		fail "ukcov run --sites line exited $?: $(cat "$d/err")"
+	(cd "$d/cov" && gcov -t -o . lines_cov.c >gcov.txt 2>gcov.err) ||
+		fail "gcov failed: $(cat "$d/cov/gcov.err" 2>/dev/null)"
 	check_summary "$d/ukcov"
 	{
 		# gcov -t: "COUNT:LINE:SOURCE", COUNT "-" for no code, "#####"
@@ -152,11 +152,13 @@ test_lines_match_gcov_O0()
 		fail "counts agree on $count of $total lines: $(awk '$2 != $3 { printf "%s(gcov %s ukcov %s) ", $1, $2, $3 }' "$T/cmp.O0")"
 }
 
-# At -O2 the plain build is not the --coverage build (gcov's counters
-# keep loops that the plain build folds into arithmetic), so counts differ
-# where code was folded, and a line whose only is_stmt row is on a path
-# not taken is not seen.  Measured: the executed set agrees on 31 of 32
-# lines, counts on 18 of 32.
+# At -O2 a line's code is scattered: a loop's back edge can land in the
+# middle of a line's code, past its only is_stmt row, so that row runs
+# fewer times than gcov's block counter for the line, and a line whose only
+# is_stmt row is on a path not taken is not seen.  Measured on one
+# execution of the -O2 --coverage build: the executed set agrees on 30 of
+# 31 lines, counts on 24 of 31 (on a separate plain -O2 build: 31 of 32
+# and 18 of 32).
 test_lines_match_gcov_O2()
 {
 	local same count total
@@ -169,8 +171,8 @@ test_lines_match_gcov_O2()
 	[ "$total" -ge 20 ] || fail "only $total lines compared"
 	[ $((same * 100)) -ge $((total * 90)) ] ||
 		fail "executed set agrees on $same of $total lines: $(awk '($2 > 0) != ($3 > 0) { printf "%s(gcov %s ukcov %s) ", $1, $2, $3 }' "$T/cmp.O2")"
-	[ $((count * 100)) -ge $((total * 40)) ] ||
-		fail "counts agree on $count of $total lines"
+	[ $((count * 100)) -ge $((total * 70)) ] ||
+		fail "counts agree on $count of $total lines: $(awk '$2 != $3 { printf "%s(gcov %s ukcov %s) ", $1, $2, $3 }' "$T/cmp.O2")"
 }
 
 # Line sites need DWARF: one clear line and a failure, from both commands.
