@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "array.h"
 #include "drain.h"
 #include "log.h"
 #include "options.h"
@@ -94,15 +95,8 @@ static int note_modules(struct procs *pr)
 		struct file_key key = {};
 		struct stat st;
 
-		if (pr->nmodules == pr->cap_modules) {
-			size_t cap = pr->cap_modules ? pr->cap_modules * 2 : 8;
-			void *m = reallocarray(pr->modules, cap, sizeof(*pr->modules));
-
-			if (!m)
-				return -ENOMEM;
-			pr->modules = m;
-			pr->cap_modules = cap;
-		}
+		if (ARRAY_GROW(pr->modules, pr->cap_modules, pr->nmodules + 1, 8))
+			return -ENOMEM;
 		if (!stat(t->modules[i].open_path, &st)) {
 			key.dev = st.st_dev;
 			key.ino = st.st_ino;
@@ -341,15 +335,8 @@ bool procs_done(struct procs *pr)
 
 static int hold(struct procs *pr, pid_t pid)
 {
-	if (pr->nheld == pr->cap_held) {
-		size_t cap = pr->cap_held ? pr->cap_held * 2 : 8;
-		void *p = reallocarray(pr->held, cap, sizeof(*pr->held));
-
-		if (!p)
-			return -ENOMEM;
-		pr->held = p;
-		pr->cap_held = cap;
-	}
+	if (ARRAY_GROW(pr->held, pr->cap_held, pr->nheld + 1, 8))
+		return -ENOMEM;
 	pr->held[pr->nheld++] = pid;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "sites.h"
 #include "sites_dwarf.h"
 
@@ -305,15 +306,8 @@ int vaddr_to_offset(const struct load_segment *segs, size_t n,
  */
 static int table_reserve(struct site_table *t, size_t nsites)
 {
-	if (t->nmodules == t->cap_modules) {
-		size_t cap = t->cap_modules ? t->cap_modules * 2 : 4;
-		void *p = reallocarray(t->modules, cap, sizeof(*t->modules));
-
-		if (!p)
-			return -ENOMEM;
-		t->modules = p;
-		t->cap_modules = cap;
-	}
+	if (ARRAY_GROW(t->modules, t->cap_modules, t->nmodules + 1, 4))
+		return -ENOMEM;
 	if (nsites > t->cap_sites - t->nsites) {
 		size_t cap = t->cap_sites ? t->cap_sites : 1024;
 		void *p;

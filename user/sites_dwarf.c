@@ -13,20 +13,14 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
+#include "array.h"
 #include "sites_dwarf.h"
 
 static int line_vec_push(struct line_table *vec, uint64_t addr, Dwarf_Line *line,
 			 const char *comp_dir)
 {
-	if (vec->n == vec->cap) {
-		size_t cap = vec->cap ? vec->cap * 2 : 4096;
-		void *p = reallocarray(vec->v, cap, sizeof(*vec->v));
-
-		if (!p)
-			return -ENOMEM;
-		vec->v = p;
-		vec->cap = cap;
-	}
+	if (ARRAY_GROW(vec->v, vec->cap, vec->n + 1, 4096))
+		return -ENOMEM;
 	vec->v[vec->n] = (struct line_row){ addr, line, comp_dir, vec->n };
 	vec->n++;
 	return 0;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "sites.h"
 #include "sites_debuginfo.h"
 #include "sites_dwarf.h"
@@ -191,15 +192,8 @@ static int read_segments(struct elf_file *ef, const char **why)
 
 static int sym_vec_push(struct sym_vec *vec, const struct sym *s)
 {
-	if (vec->n == vec->cap) {
-		size_t cap = vec->cap ? vec->cap * 2 : 256;
-		void *p = reallocarray(vec->v, cap, sizeof(*vec->v));
-
-		if (!p)
-			return -ENOMEM;
-		vec->v = p;
-		vec->cap = cap;
-	}
+	if (ARRAY_GROW(vec->v, vec->cap, vec->n + 1, 256))
+		return -ENOMEM;
 	vec->v[vec->n++] = *s;
 	return 0;
 }

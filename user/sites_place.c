@@ -18,6 +18,7 @@
 #include <capstone/capstone.h>
 #endif
 
+#include "array.h"
 #include "sites_place.h"
 
 /* ---- what the kernel does with an instruction -------------------------- */
@@ -251,15 +252,8 @@ static void classify(const cs_insn *ci, struct insn *in)
 
 static int insn_push(struct func_code *fc, const struct insn *in)
 {
-	if (fc->n == fc->cap) {
-		size_t cap = fc->cap ? fc->cap * 2 : 256;
-		void *p = reallocarray(fc->v, cap, sizeof(*fc->v));
-
-		if (!p)
-			return -ENOMEM;
-		fc->v = p;
-		fc->cap = cap;
-	}
+	if (ARRAY_GROW(fc->v, fc->cap, fc->n + 1, 256))
+		return -ENOMEM;
 	fc->v[fc->n++] = *in;
 	return 0;
 }
