@@ -50,6 +50,7 @@ const volatile bool filter_pids;	/* count only tracked processes */
 const volatile bool follow_forks;	/* children of tracked processes are tracked */
 const volatile bool hold_exec;		/* stop a process that execs an unknown binary */
 const volatile bool mark_running;	/* count_hit moves STARTING processes to RUNNING */
+const volatile __u32 pidns_ino;		/* ukcov's pid namespace, 0 if the initial one */
 
 enum track_state { TRACK_STARTING = 1, TRACK_RUNNING = 2 };
 
@@ -67,7 +68,7 @@ struct {
 	__uint(max_entries, 1);
 } counters SEC(".maps");
 
-/* The tracked processes, by tgid (initial pid namespace): enum track_state. */
+/* The tracked processes, by tgid as ukcov sees it: enum track_state. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
@@ -88,8 +89,65 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/* The level of ukcov's pid namespace, plus one; 0 until first needed. */
+__u32 pidns_level1;
+
+static __always_inline int upid_at(struct pid *pid, __u32 level, struct upid *up)
+{
+	return bpf_probe_read_kernel(up, sizeof(*up), &pid->numbers[level]);
+}
+
+/*
+ * The tgid of @t as ukcov sees it, 0 if ukcov cannot see @t.
+ *
+ * task->tgid is a pid of the initial namespace; ukcov running in a
+ * container knows its targets by the pids of its own namespace (what
+ * fork() returned, what the user gave to -p), and so do the tracked map
+ * and the events.  A struct pid holds the task's number at every level
+ * from the root down to the task's own namespace; ukcov's level is found
+ * once, by its namespace inode, and is the same for every task it sees.
+ */
+static __always_inline __u32 visible_tgid(struct task_struct *t)
+{
+	struct pid *pid;
+	struct upid up;
+	__u32 level, i;
+
+	if (!pidns_ino)
+		return BPF_CORE_READ(t, tgid);
+	pid = BPF_CORE_READ(t, group_leader, thread_pid);
+	level = BPF_CORE_READ(pid, level);
+	if (!pidns_level1) {
+		for (i = 0; i < 32 && i <= level; i++) {
+			if (upid_at(pid, i, &up))
+				return 0;
+			if (BPF_CORE_READ(up.ns, ns.inum) == pidns_ino) {
+				pidns_level1 = i + 1;
+				break;
+			}
+		}
+		if (!pidns_level1)
+			return 0;
+	}
+	i = pidns_level1 - 1;
+	if (i > level || i >= 32 || upid_at(pid, i, &up))
+		return 0;
+	if (BPF_CORE_READ(up.ns, ns.inum) != pidns_ino)
+		return 0;	/* a sibling namespace at the same level */
+	return up.nr;
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	if (!pidns_ino)
+		return bpf_get_current_pid_tgid() >> 32;
+	return visible_tgid(bpf_get_current_task_btf());
+}
+
 static __always_inline __u8 *tracked_state(__u32 tgid)
 {
+	if (!tgid)
+		return NULL;
 	return bpf_map_lookup_elem(&tracked, &tgid);
 }
 
@@ -100,7 +158,7 @@ int count_hit(struct pt_regs *ctx)
 	__u64 *counter;
 
 	if (filter_pids || mark_running) {
-		__u8 *state = tracked_state(bpf_get_current_pid_tgid() >> 32);
+		__u8 *state = tracked_state(current_tgid());
 
 		if (!state) {
 			if (filter_pids)
@@ -119,13 +177,16 @@ int count_hit(struct pt_regs *ctx)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(track_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u32 ctgid;
 	__u8 *state, copy;
 
-	if (!follow_forks || child->pid != ctgid)
+	if (!follow_forks || child->pid != child->tgid)
 		return 0;
-	state = tracked_state(ptgid);
+	state = tracked_state(visible_tgid(parent));
 	if (!state)
+		return 0;
+	ctgid = visible_tgid(child);
+	if (!ctgid)
 		return 0;
 	copy = *state;	/* same image, same stage */
 	if (bpf_map_update_elem(&tracked, &ctgid, &copy, BPF_ANY))
@@ -142,12 +203,13 @@ int BPF_PROG(track_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(track_exit, struct task_struct *p)
 {
-	__u32 tgid = p->tgid;
 	struct ukcov_event *ev;
+	__u32 tgid;
 
 	if (p->signal->live.counter != 0)
 		return 0;
-	if (bpf_map_delete_elem(&tracked, &tgid))
+	tgid = visible_tgid(p);
+	if (!tgid || bpf_map_delete_elem(&tracked, &tgid))
 		return 0;	/* not ours */
 	/* Tells userspace to look whether anything tracked is left. */
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
@@ -183,7 +245,7 @@ static __always_inline __u32 hold_current(void)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(watch_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 tgid = p->tgid;
+	__u32 tgid = visible_tgid(p);
 	struct ukcov_event *ev;
 	__u8 *state = tracked_state(tgid);
 
@@ -243,6 +305,7 @@ int BPF_PROG(watch_mmap, struct pt_regs *regs, long ret)
 	struct mmap_ctx c = {};
 	struct ukcov_event *ev;
 	__u8 *state;
+	__u32 tgid;
 	long nr, len;
 
 #if defined(__TARGET_ARCH_x86)
@@ -260,7 +323,8 @@ int BPF_PROG(watch_mmap, struct pt_regs *regs, long ret)
 #endif
 	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
 		return 0;
-	state = tracked_state(bpf_get_current_pid_tgid() >> 32);
+	tgid = current_tgid();
+	state = tracked_state(tgid);
 	if (!state || *state != TRACK_RUNNING)
 		return 0;
 	if (bpf_find_vma(bpf_get_current_task_btf(), ret, inspect_vma, &c, 0) || !c.exec_file)
@@ -274,7 +338,7 @@ int BPF_PROG(watch_mmap, struct pt_regs *regs, long ret)
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->type = UKCOV_EV_MMAP;
-	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->pid = tgid;
 	ev->file = c.file;
 	ev->addr = ret;
 	ev->len = len;

@@ -23,7 +23,7 @@ struct ukcov_file_id {
 
 struct ukcov_event {
 	__u32 type;		/* enum ukcov_ev_type */
-	__u32 pid;		/* tgid, in the initial pid namespace */
+	__u32 pid;		/* tgid, in ukcov's pid namespace */
 	__u32 held;		/* 1: the process was sent SIGSTOP and waits for SIGCONT */
 	__u32 pad;
 	struct ukcov_file_id file;	/* EXEC, MMAP: the executable file */

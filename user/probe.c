@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -82,6 +83,19 @@ struct probe *probe_open(const struct site_table *t)
 }
 
 /*
+ * The inode of our pid namespace, 0 for the initial one (PROC_PID_INIT_INO):
+ * in a container the BPF side must translate pids to the ones we see.
+ */
+static __u32 own_pidns_ino(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) || st.st_ino == 0xEFFFFFFCU)
+		return 0;
+	return st.st_ino;
+}
+
+/*
  * Leaves out the programs @cfg does not need: a tracepoint nobody reads
  * still runs on every fork, and watch_mmap on every syscall exit in the system.
  */
@@ -94,6 +108,7 @@ static void select_programs(struct counter_bpf *skel, const struct probe_config 
 	skel->rodata->follow_forks = cfg->follow_forks;
 	skel->rodata->hold_exec = cfg->hold_exec;
 	skel->rodata->mark_running = cfg->watch_mmap;
+	skel->rodata->pidns_ino = own_pidns_ino();
 	bpf_program__set_autoload(skel->progs.track_fork, cfg->follow_forks);
 	bpf_program__set_autoload(skel->progs.track_exit, tracking);
 	bpf_program__set_autoload(skel->progs.watch_exec, cfg->watch_exec);

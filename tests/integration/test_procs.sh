@@ -99,6 +99,23 @@ test_procs_run_counts_forked_workers()
 	return 0
 }
 
+# ukcov in a container knows its targets by the pids of its own pid
+# namespace; the kernel's tgids are the initial namespace's.
+test_procs_run_in_pid_namespace_counts_workers()
+{
+	setup
+	command -v unshare >/dev/null || fail "unshare (util-linux) is missing"
+	sites_map "$FIXTURES/forker" "$T/sites"
+	mkdir -p "$T/ns"
+	TALLY_DIR=$T/ns unshare --pid --fork --mount-proc \
+		"$UKCOV" run -o "$T/ns.cov" -- "$FIXTURES/forker" -w 2 -n 15 \
+		>"$T/ns.stdout" 2>"$T/ns.stderr" ||
+		fail "ukcov run in a pid namespace failed: $(cat "$T/ns.stderr")"
+	sum_tallies "$T/ns" "$T/ns.sum"
+	grep -qx 'worker 2' "$T/ns.sum" || fail "fixture tallies are off: $(tr '\n' ' ' <"$T/ns.sum")"
+	check_report "$T/ns.cov" "$T/ns.sum" "$T/sites"
+}
+
 test_procs_run_no_follow_counts_first_process_only()
 {
 	local parent
