@@ -76,7 +76,8 @@ struct report {
 	struct session *s;
 	const struct site_table *t;
 	uint64_t *totals;	/* totals[i]: records naming site i */
-	uint64_t table_id;	/* site_table_id() of the sites file */
+	uint64_t *prefix_ids;	/* [k]: site_table_prefix_id(t, k + 1) */
+	size_t limit;		/* PCs the current table-id allows */
 	const char *sites_path;
 	const char *stream;	/* for messages */
 	bool paired;		/* a matching table-id record was seen */
@@ -90,30 +91,40 @@ struct report {
 static int report_table_id(void *arg, uint64_t id, uint64_t offset)
 {
 	struct report *r = arg;
+	const struct site_table *t = r->t;
 
-	if (id != r->table_id) {
-		error("%s: kcov stream of another site table: its table-id %016" PRIx64
-		      " (byte %" PRIu64 ") is not %s's %016" PRIx64, r->stream, id, offset,
-		      r->sites_path, r->table_id);
-		return REPORT_STOP;
-	}
-	r->paired = true;
-	return 0;
+	/* A run whose table grew names each table; the file has the last. */
+	for (size_t k = t->nmodules; k-- > 0;)
+		if (r->prefix_ids[k] == id) {
+			r->limit = t->modules[k].first_site + t->modules[k].nsites;
+			r->paired = true;
+			return 0;
+		}
+	error("%s: kcov stream of another site table: its table-id %016" PRIx64
+	      " (byte %" PRIu64 ") is not %s's %016" PRIx64, r->stream, id, offset,
+	      r->sites_path, t->nmodules ? r->prefix_ids[t->nmodules - 1] : 0);
+	return REPORT_STOP;
 }
 
 static int report_record(void *arg, const uint64_t *pcs, size_t n, uint64_t offset)
 {
 	struct report *r = arg;
 
-	(void)offset;
 	if (!r->paired && !r->warned) {
 		warning("%s has no table-id record: nothing shows it belongs to %s "
 			"(record with --save-sites to pair them)", r->stream, r->sites_path);
 		r->warned = true;
 	}
-	/* The reader checked every PC against the table. */
-	for (size_t i = 0; i < n; i++)
+	/* The reader checked every PC against the whole table. */
+	for (size_t i = 0; i < n; i++) {
+		if (pcs[i] - r->t->pc_base >= r->limit) {
+			error("%s: record at byte %" PRIu64 " has PC 0x%" PRIx64
+			      ", beyond the %zu sites its table-id names", r->stream, offset,
+			      pcs[i], r->limit);
+			return REPORT_STOP;
+		}
 		r->totals[pcs[i] - r->t->pc_base]++;
+	}
 	r->records++;
 	return session_emit(r->s, pcs, n) ? REPORT_STOP : 0;
 }
@@ -136,6 +147,7 @@ static int read_stream(struct report *r, const char *path)
 		return error("cannot read %s: %s", path, strerror(errno));
 	r->stream = is_stdin ? "standard input" : path;
 	r->paired = r->warned = false;
+	r->limit = r->t->nsites;
 	err = kcov_read_file(&kr, f);
 	if (!is_stdin)
 		fclose(f);
@@ -273,10 +285,16 @@ int cmd_report(int argc, char **argv)
 	r.s = &s;
 	r.t = t;
 	r.sites_path = sites_path;
-	r.table_id = site_table_id(t);
+	r.prefix_ids = calloc(t->nmodules ? t->nmodules : 1, sizeof(*r.prefix_ids));
+	if (!r.prefix_ids) {
+		error("out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < t->nmodules; k++)
+		r.prefix_ids[k] = site_table_prefix_id(t, k + 1);
 	/* A kcov output of the report stays paired with the same sites file. */
 	for (size_t i = 0; i < s.noutputs; i++) {
-		s.sinks[i].table_id = r.table_id;
+		s.sinks[i].table_id = site_table_id(t);
 		s.sinks[i].emit_table_id = true;
 	}
 	r.totals = calloc(t->nsites ? t->nsites : 1, sizeof(*r.totals));
@@ -300,6 +318,7 @@ int cmd_report(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	free(r.totals);
+	free(r.prefix_ids);
 	session_close(&s);
 	return ret;
 }

@@ -247,14 +247,6 @@ int collect_opts_finish(struct collect_opts *o)
 	}
 	if (nstdout > 1)
 		return error("only one output can go to stdout");
-	/*
-	 * The sites file is written, and its id put at the head of the kcov
-	 * stream, before the target runs: a table that grows later would not
-	 * match the PCs recorded after it grew.
-	 */
-	if (o->save_sites && (o->follow_exec || o->dlopen))
-		return error("--save-sites cannot be combined with --%s: the site table grows during the run",
-			     o->follow_exec ? "follow-exec" : "dlopen");
 	return 0;
 }
 

@@ -427,6 +427,7 @@ static int add_module(struct procs *pr, const char *open_path, const char *displ
 		err = grow_drain(s);
 	if (err)
 		return error("out of memory");
+	session_sites_grew(s);
 	err = probe_attach_module(s->probe, module, open_path, procs_link_pid(pr, pr->root));
 	if (err) {
 		warning("%s %s: attaching: %s: not covered", what, display, strerror(-err));

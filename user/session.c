@@ -105,28 +105,40 @@ int session_open_outputs(struct session *s)
 }
 
 /*
- * --save-sites: the table goes into its (uncommitted) output as soon as it
- * is complete, before the target runs, and the kcov outputs learn its id so
- * their streams start with a table-id record.
+ * --save-sites: the kcov outputs learn the table's id, so their streams
+ * start with a table-id record, and name each table it grows into
+ * (session_sites_grew()).  The file itself is written at the end, when the
+ * table holds every module the run added.
  */
-static int session_save_sites(struct session *s)
+static void announce_table(struct session *s)
 {
 	uint64_t id;
-	int err;
 
 	if (!s->sites_out)
-		return 0;
+		return;
 	id = site_table_id(s->table);
-	err = sites_file_write(s->table, output_file(s->sites_out));
+	for (size_t i = 0; i < s->noutputs; i++) {
+		s->sinks[i].table_id = id;
+		s->sinks[i].emit_table_id = true;
+	}
+}
+
+void session_sites_grew(struct session *s)
+{
+	pthread_mutex_lock(&s->drain_lock);
+	announce_table(s);
+	pthread_mutex_unlock(&s->drain_lock);
+}
+
+static int save_sites(struct session *s)
+{
+	int err = sites_file_write(s->table, output_file(s->sites_out));
+
 	if (err == -E2BIG)
 		return error("writing %s: a name in the site table is too long to save",
 			     output_path(s->sites_out));
 	if (err)
 		return error("writing %s: %s", output_path(s->sites_out), strerror(-err));
-	for (size_t i = 0; i < s->noutputs; i++) {
-		s->sinks[i].table_id = id;
-		s->sinks[i].emit_table_id = true;
-	}
 	return 0;
 }
 
@@ -144,7 +156,8 @@ int session_load_sites(struct session *s, const char *open_path, const char *dis
 	if (sites_libs_load(s->table, &s->opts->modules, &s->opts->sites, &src, errp))
 		return -1;
 	info("%zu sites in %zu modules", s->table->nsites, s->table->nmodules);
-	return session_save_sites(s);
+	announce_table(s);
+	return 0;
 }
 
 /* A consumer's request, on the ring's thread. */
@@ -415,7 +428,7 @@ int session_write_outputs(struct session *s, const uint64_t *totals,
 	for (size_t i = 0; i < s->noutputs; i++)
 		if (session_commit(&s->outputs[i]))
 			ret = -1;
-	if (s->sites_out && session_commit(&s->sites_out))
+	if (s->sites_out && (save_sites(s) || session_commit(&s->sites_out)))
 		ret = -1;
 	return ret;
 }

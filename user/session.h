@@ -118,6 +118,12 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 int session_drain(struct session *s);
 
 /*
+ * The site table grew (modules appended, before they are attached): the
+ * next record of each kcov output is preceded by the new table's id.
+ */
+void session_sites_grew(struct session *s);
+
+/*
  * Hands @n synthetic PCs (ascending, n >= 1: one drain or one recorded
  * kcov record) to every streaming output.  Returns 0, or -1 after printing.
  */

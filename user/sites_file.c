@@ -88,14 +88,23 @@ static uint64_t fnv_str(uint64_t h, const char *s)
 
 uint64_t site_table_id(const struct site_table *t)
 {
-	uint64_t h = FNV_OFFSET;
-	size_t i;
+	return site_table_prefix_id(t, t->nmodules);
+}
 
+uint64_t site_table_prefix_id(const struct site_table *t, size_t nmodules)
+{
+	uint64_t h = FNV_OFFSET;
+	size_t i, nsites = 0;
+
+	if (nmodules > t->nmodules)
+		nmodules = t->nmodules;
+	if (nmodules)
+		nsites = t->modules[nmodules - 1].first_site + t->modules[nmodules - 1].nsites;
 	h = fnv_str(h, "ukcov-sites-id");
 	h = fnv_str(h, site_kind_name(t->kind));
 	h = fnv_u64(h, t->pc_base);
-	h = fnv_u64(h, t->nmodules);
-	for (i = 0; i < t->nmodules; i++) {
+	h = fnv_u64(h, nmodules);
+	for (i = 0; i < nmodules; i++) {
 		const struct site_module *m = &t->modules[i];
 
 		h = fnv_u64(h, m->build_id_len);
@@ -103,8 +112,8 @@ uint64_t site_table_id(const struct site_table *t)
 		h = fnv_str(h, m->path);
 		h = fnv_u64(h, m->nsites);
 	}
-	h = fnv_u64(h, t->nsites);
-	for (i = 0; i < t->nsites; i++)
+	h = fnv_u64(h, nsites);
+	for (i = 0; i < nsites; i++)
 		h = fnv_u64(h, t->sites[i].offset);
 	return (h & (UKCOV_KCOV_TABLE_ID_MIN - 1)) | UKCOV_KCOV_TABLE_ID_MIN;
 }

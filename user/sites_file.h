@@ -39,6 +39,13 @@
 uint64_t site_table_id(const struct site_table *t);
 
 /*
+ * The id @t had when it held only its first @nmodules modules: a table that
+ * grows during a run (libraries, execs) appends modules, and the kcov stream
+ * names each table it was recorded against.
+ */
+uint64_t site_table_prefix_id(const struct site_table *t, size_t nmodules);
+
+/*
  * Writes @t, finished (site_table_finish()), to @f.  open_path is not
  * written: the file records what the module is, not where it was read.
  * Returns 0, -E2BIG when a line would exceed SITES_FILE_LINE_MAX (a name

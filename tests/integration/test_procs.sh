@@ -312,6 +312,25 @@ test_procs_dlopen_library_counted()
 	check_summary "$T/dl.cov"
 }
 
+# The table grows during the run: the sites file, written at the end, has
+# the dlopen()ed library, and the kcov stream names both tables it used.
+test_procs_dlopen_save_sites_report()
+{
+	local want got
+
+	setup
+	dlopen_run sv --dlopen -o "$T/sv.kcov" --save-sites "$T/sv.sites"
+	grep -q "libdl_fixture.so" "$T/sv.sites" || fail "the sites file lacks the dlopen()ed library"
+	"$UKCOV" report --sites-file "$T/sv.sites" -o "$T/rep.txt" "$T/sv.kcov" 2>"$T/rep.err" ||
+		fail "ukcov report failed: $(cat "$T/rep.err")"
+	grep -q "warning" "$T/rep.err" && fail "report warned: $(cat "$T/rep.err")"
+	module_counts "$T/rep.txt" "$FIXTURES/libdl_fixture.so" "$T/rep.lib"
+	want=$(awk '$2 > 0 { print $1 }' "$T/sv.dl" | sort | tr '\n' ' ')
+	got=$(awk '{ print $1 }' "$T/rep.lib" | tr '\n' ' ')
+	[ -n "$want" ] && [ "$want" = "$got" ] ||
+		fail "library functions in the report: '$got', tallied: '$want'"
+}
+
 test_procs_dlopen_needs_option()
 {
 	setup
