@@ -153,6 +153,16 @@ int cmd_attach(int argc, char **argv)
 			      "--no-follow, --follow-exec and --dlopen need -p PID");
 			return EXIT_USAGE;
 		}
+		/*
+		 * Without a process set, a library's hits would count in every
+		 * process on the system that maps it, not in BINARY's.
+		 */
+		if (o.modules.all_libs || o.modules.nlibs) {
+			error("attach: --all counts every process mapping BINARY; with --lib/--libs "
+			      "it would count unrelated processes' library calls: give the library "
+			      "itself as BINARY, or use -p PID");
+			return EXIT_USAGE;
+		}
 		if (collect_opts_finish(&o))
 			return EXIT_USAGE;
 		return attach_all(&o, argv[optind], duration);

@@ -281,6 +281,12 @@ test_procs_attach_all_usage()
 	"$UKCOV" attach --all --follow-exec /bin/true >/dev/null 2>"$T/e3"
 	[ $? -eq 2 ] || fail "--all --follow-exec: not a usage error: $(cat "$T/e3")"
 	grep -q '^ukcov: ' "$T/e3" || fail "no one-line error: $(cat "$T/e3")"
+	# Libraries are shared with every other process on the machine.
+	"$UKCOV" attach --all --libs /bin/true >/dev/null 2>"$T/e4"
+	[ $? -eq 2 ] || fail "--all --libs: not a usage error: $(cat "$T/e4")"
+	"$UKCOV" attach --all --lib "$FIXTURES/libfix.so" /bin/true >/dev/null 2>"$T/e5"
+	[ $? -eq 2 ] || fail "--all --lib: not a usage error: $(cat "$T/e5")"
+	[ "$(wc -l <"$T/e5")" -eq 1 ] || fail "not one line: $(cat "$T/e5")"
 }
 
 # dlopen_run NAME [UKCOV-RUN-OPTIONS]: dlopener under ukcov run, K = 13.
