@@ -156,6 +156,55 @@ test_libs_run_debuglink()
 		fail "split copy differs: $(head -n 4 "$T/diff" | tr '\n' ' ')"
 }
 
+# table NAME BINARY [SITES-OPTIONS]: "OFFSET FUNCTION FILE:LINE" of every
+# site of BINARY's own module, in $T/NAME.
+table()
+{
+	local name=$1 bin=$2
+
+	shift 2
+	"$UKCOV" sites "$@" "$bin" >"$T/$name.full" 2>"$T/$name.err" ||
+		fail "ukcov sites $bin failed: $(cat "$T/$name.err")"
+	awk '!/^#/ && NF { print $3, $4, $5 }' "$T/$name.full" >"$T/$name"
+	[ "$(wc -l <"$T/$name")" -ge 10 ] || fail "few sites in $bin: $(cat "$T/$name.full")"
+}
+
+# The whole tables, not only the sites a run hits: a stripped copy has a
+# site at every offset of the original (names aside), and debug info found
+# by .gnu_debuglink, by build-id under the debug root, or given with
+# --debug-file gives every site the original's name and file:line.
+test_libs_stripped_and_split_tables()
+{
+	local bid
+
+	setup
+	table orig "$FIXTURES/libfixprog"
+	table strip "$FIXTURES/libfixprog-stripped"
+	awk '{ print $1 }' "$T/orig" >"$T/orig.off"
+	awk '{ print $1 }' "$T/strip" >"$T/strip.off"
+	diff "$T/orig.off" "$T/strip.off" >"$T/diff" ||
+		fail "stripped copy: other offsets: $(tr '\n' ' ' <"$T/diff")"
+	grep -q ' sub_' "$T/strip" || fail "stripped copy has only named sites"
+
+	table link "$FIXTURES/libfixprog-split"
+	diff "$T/orig" "$T/link" >"$T/diff" || fail "debuglink: $(head -n 4 "$T/diff" | tr '\n' ' ')"
+
+	# No debuglink, no file next to it: only the build-id tree can help.
+	objcopy --remove-section=.gnu_debuglink "$FIXTURES/libfixprog-split" "$T/nolink"
+	table bare "$T/nolink"
+	grep -q ' sub_' "$T/bare" || fail "debug info found without any way to find it"
+	bid=$(awk '/^# module 0 / { for (i = 1; i < NF; i++) if ($i == "build-id") print $(i + 1) }' \
+		"$T/bare.full")
+	[ -n "$bid" ] || fail "no build-id: $(grep '^# module' "$T/bare.full")"
+	mkdir -p "$T/root/.build-id/${bid:0:2}"
+	cp "$FIXTURES/libfixprog-split.debug" "$T/root/.build-id/${bid:0:2}/${bid:2}.debug"
+	UKCOV_DEBUG_ROOT=$T/root table byid "$T/nolink"
+	diff "$T/orig" "$T/byid" >"$T/diff" || fail "build-id tree: $(head -n 4 "$T/diff" | tr '\n' ' ')"
+
+	table given "$T/nolink" --debug-file "$FIXTURES/libfixprog-split.debug"
+	diff "$T/orig" "$T/given" >"$T/diff" || fail "--debug-file: $(head -n 4 "$T/diff" | tr '\n' ' ')"
+}
+
 # "MODULE OFFSET FUNCTION FILE:LINE" of a `ukcov sites` listing (PCs left
 # out: filtering renumbers them).
 libs_sites()

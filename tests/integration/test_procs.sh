@@ -337,6 +337,38 @@ test_procs_dlopen_save_sites_report()
 		fail "library functions in the report: '$got', tallied: '$want'"
 }
 
+# A library a running process dlopen()s after `attach -p` is covered too.
+test_procs_attach_dlopen()
+{
+	local line uk
+
+	setup
+	mkfifo "$T/in" "$T/out" || fail "mkfifo failed"
+	TALLY_OUT=$T/at.tally DL_TALLY_OUT=$T/at.dl \
+		"$FIXTURES/dlopener" -w -n 3 -k 11 "$FIXTURES/libdl_fixture.so" <"$T/in" >"$T/out" &
+	PROG_PID=$!
+	track "$PROG_PID"
+	exec 7>"$T/in" 8<"$T/out"
+	read -r -t 10 -u 8 line || fail "dlopener did not start"
+	[ "$line" = ready ] || fail "dlopener said '$line'"
+	env --default-signal=INT,TERM "$UKCOV" attach -p "$PROG_PID" --dlopen -o "$T/at.cov" \
+		>"$T/at.stdout" 2>"$T/at.stderr" &
+	uk=$!
+	track "$uk"
+	wait_line "$T/at.stderr" '^ukcov: attached to pid ' 20 "$uk"
+	echo go >&7
+	wait_exit "$PROG_PID" 15 dlopener
+	[ "$RC" -eq 0 ] || fail "dlopener exited $RC"
+	wait_exit "$uk" 15 "ukcov attach"
+	[ "$RC" -eq 0 ] || fail "ukcov attach exited $RC: $(cat "$T/at.stderr")"
+	exec 7>&- 8<&-
+	grep -qx 'g_2 33' "$T/at.dl" || fail "library tally is off: $(cat "$T/at.dl")"
+	# main ran before the probes: not counted.
+	awk '$1 != "main"' "$T/at.tally" >"$T/at.want"
+	check_module "$T/at.cov" "$FIXTURES/dlopener" "$T/at.want"
+	check_module "$T/at.cov" "$FIXTURES/libdl_fixture.so" "$T/at.dl"
+}
+
 test_procs_dlopen_needs_option()
 {
 	setup
