@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "cmd.h"
 #include "log.h"
 #include "options.h"
@@ -57,7 +58,7 @@ static int attach_all(const struct collect_opts *o, const char *binary, uint64_t
 {
 	struct session s = { .sigfd = -1 };
 	struct run_info ri = { .mode = "count", .exit_status = -1 };
-	char target[PATH_MAX + 64];
+	char target[PATH_MAX + 64], name[PATH_MAX];
 	enum session_end end;
 	char *path;
 	int signo, ret = EXIT_FAIL;
@@ -67,7 +68,8 @@ static int attach_all(const struct collect_opts *o, const char *binary, uint64_t
 		error("%s: %s", binary, strerror(errno));
 		return EXIT_FAIL;
 	}
-	snprintf(target, sizeof(target), "all processes (%s)", path);
+	escape_str(name, sizeof(name), path);
+	snprintf(target, sizeof(target), "all processes (%s)", name);
 	ri.target = target;
 	ri.site_kind = site_kind_name(o->sites.kind);
 	if (session_init(&s, o))
@@ -103,7 +105,7 @@ int cmd_attach(int argc, char **argv)
 	struct run_info ri = { .mode = "count", .exit_status = -1 };
 	struct collect_opts o;
 	enum session_end end;
-	char target[PATH_MAX + 64], exe_link[64];
+	char target[PATH_MAX + 64], exe_link[64], name[PATH_MAX];
 	char *exe = NULL;
 	bool all = false;
 	uint64_t duration = 0;
@@ -207,7 +209,8 @@ int cmd_attach(int argc, char **argv)
 	 * Sites are read from, and probes attached to, /proc/PID/exe: it names
 	 * the inode the process maps even after the file was replaced on disk.
 	 */
-	snprintf(target, sizeof(target), "pid %d (%s)", pid, exe);
+	escape_str(name, sizeof(name), exe);
+	snprintf(target, sizeof(target), "pid %d (%s)", pid, name);
 	ri.target = target;
 
 	/*

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "cmd.h"
 #include "log.h"
 #include "options.h"
@@ -65,13 +66,19 @@ COLLECT_OPTIONS_HELP
 }
 
 /* "a b c" for the report header; truncated, never fails. */
+/* The command line for the report header: one line, an argument per field. */
 static void join_args(char *buf, size_t size, char *const argv[])
 {
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (int i = 0; argv[i] && used + 1 < size; i++)
-		used += snprintf(buf + used, size - used, "%s%s", i ? " " : "", argv[i]);
+	for (int i = 0; argv[i] && used + 1 < size; i++) {
+		if (i)
+			buf[used++] = ' ';
+		used += escape_str(buf + used, size - used, argv[i]);
+	}
+	if (used >= size)
+		buf[size - 1] = '\0';
 }
 
 int cmd_run(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "cmd.h"
 #include "log.h"
 #include "options.h"
@@ -51,10 +52,13 @@ static int print_table(const struct site_table *t, FILE *f)
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct site *s = &t->sites[i];
 
-		fprintf(f, "0x%016llx %s 0x%llx %s %s:%u\n",
-			(unsigned long long)site_pc(t, i), t->modules[s->module].path,
-			(unsigned long long)s->offset, s->func,
-			s->file ? s->file : "??", s->line);
+		fprintf(f, "0x%016llx ", (unsigned long long)site_pc(t, i));
+		escape_fputs(t->modules[s->module].path, f);
+		fprintf(f, " 0x%llx ", (unsigned long long)s->offset);
+		escape_fputs(s->func, f);
+		fputc(' ', f);
+		escape_fputs(s->file ? s->file : "??", f);
+		fprintf(f, ":%u\n", s->line);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "array.h"
 #include "sites.h"
 #include "sites_dwarf.h"
@@ -356,7 +357,9 @@ void site_table_print_modules(const struct site_table *t, FILE *f)
 	for (i = 0; i < t->nmodules; i++) {
 		const struct site_module *m = &t->modules[i];
 
-		fprintf(f, "# module %zu %s build-id ", i, m->path);
+		fprintf(f, "# module %zu ", i);
+		escape_fputs(m->path, f);
+		fputs(" build-id ", f);
 		for (j = 0; j < m->build_id_len; j++)
 			fprintf(f, "%02x", m->build_id[j]);
 		if (!m->build_id_len)

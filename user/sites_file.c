@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "sites_dwarf.h"
 #include "sites_file.h"
 
@@ -159,16 +160,9 @@ static void lb_printf(struct line_buf *lb, const char *fmt, ...)
 	lb->len += n;
 }
 
-static bool byte_is_plain(unsigned char c)
-{
-	return (c > 0x20 && c < 0x7f && c != '\\' && c != '"') || c >= 0x80;
-}
-
 /* Appends " STRING" in the escaped form; NULL is written "-". */
 static void lb_string(struct line_buf *lb, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-
 	lb_putc(lb, ' ');
 	if (!s) {
 		lb_putc(lb, '-');
@@ -184,19 +178,11 @@ static void lb_string(struct line_buf *lb, const char *s)
 		return;
 	}
 	for (; *s; s++) {
-		unsigned char c = *s;
+		char e[4];
+		size_t n = escape_byte(*s, e);
 
-		if (byte_is_plain(c)) {
-			lb_putc(lb, c);
-		} else if (c == '\\') {
-			lb_putc(lb, '\\');
-			lb_putc(lb, '\\');
-		} else {
-			lb_putc(lb, '\\');
-			lb_putc(lb, 'x');
-			lb_putc(lb, hex[c >> 4]);
-			lb_putc(lb, hex[c & 0xf]);
-		}
+		for (size_t i = 0; i < n; i++)
+			lb_putc(lb, e[i]);
 	}
 }
 
@@ -455,7 +441,7 @@ static int field_string(struct reader *r, char *s, bool may_be_null,
 			unsigned char c = *p;
 			int hi, lo;
 
-			if (byte_is_plain(c)) {
+			if (escape_byte_is_plain(c)) {
 				*w++ = c;
 				continue;
 			}
@@ -480,7 +466,7 @@ static int field_string(struct reader *r, char *s, bool may_be_null,
 			 * fuzzing: two spellings of one table).
 			 */
 			if (!c || c == '\\' ||
-			    (byte_is_plain(c) && !(c == '-' && p == s && !p[4])))
+			    (escape_byte_is_plain(c) && !(c == '-' && p == s && !p[4])))
 				return fail(r, -EINVAL, what);
 			*w++ = c;
 			p += 3;

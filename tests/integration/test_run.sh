@@ -151,3 +151,31 @@ test_run_lock_prefixed_entry()
 	fi
 	return 0
 }
+
+# Names are data, not syntax: a binary whose path holds a newline and a
+# space, and arguments with them, cannot forge or split report lines.
+test_run_escapes_names()
+{
+	local bin
+
+	setup
+	mkdir -p "$T/dir"
+	bin=$T/dir/$'ta lly\n0xffffffff80000000 99 forged ??:0 x+0x0'
+	cp "$FIXTURES/tally" "$bin"
+	TALLY_OUT=$T/esc.tally "$UKCOV" run -o "$T/esc.cov" -- "$bin" -n 3 $'x\ny' >/dev/null 2>"$T/esc.err"
+	[ $? -eq 0 ] || fail "ukcov run failed: $(cat "$T/esc.err")"
+	grep -q 'forged' "$T/esc.tally" && fail "the fixture saw a bad argument"
+	grep -qx 'f_5 18' "$T/esc.tally" || fail "fixture tally is off: $(cat "$T/esc.tally")"
+	awk '!/^#/ && NF != 5 { bad = 1 } END { exit bad }' "$T/esc.cov" ||
+		fail "a site line without 5 fields: $(grep -v '^#' "$T/esc.cov" | head -n 3)"
+	grep -q '^0xffffffff80000000 99 ' "$T/esc.cov" && fail "a forged line"
+	grep -q 'ta\\x20lly\\x0a0xffffffff80000000\\x2099' "$T/esc.cov" ||
+		fail "module path not escaped: $(grep '^# module' "$T/esc.cov")"
+	grep -q '^# target: .* x\\x0ay$' "$T/esc.cov" || fail "target: $(grep -A1 '^# target' "$T/esc.cov")"
+	# Exactly one header line per module, whatever the names.
+	[ "$(grep -c '^# module ' "$T/esc.cov")" -eq 1 ] || fail "module lines: $(grep -c '^# module ' "$T/esc.cov")"
+	awk '!/^#/ { print $3, $2 }' "$T/esc.cov" | grep -qx 'f_5 18' || fail "f_5 not counted 18"
+	"$UKCOV" sites "$bin" >"$T/sites.txt" 2>/dev/null || fail "ukcov sites failed"
+	awk '!/^#/ && NF != 5 { bad = 1 } END { exit bad }' "$T/sites.txt" ||
+		fail "ukcov sites: a line without 5 fields"
+}

@@ -4,10 +4,12 @@
  *   PC COUNT FUNCTION FILE:LINE MODULE+0xOFFSET
  * in PC order.  PC is the synthetic PC, OFFSET the site's file offset in
  * MODULE (what `ukcov sites` prints and what a disassembler takes).
+ * Names are escaped (escape.h): one site, one line, five fields.
  */
 #include <errno.h>
 #include <inttypes.h>
 
+#include "escape.h"
 #include "sinks/sink.h"
 #include "sites.h"
 
@@ -21,6 +23,14 @@ static const char *str_or_unknown(const char *s)
 #define TRY_PRINT(...)						\
 	do {							\
 		if (fprintf(__VA_ARGS__) < 0) {			\
+			err = errno ? -errno : -EIO;		\
+			goto out;				\
+		}						\
+	} while (0)
+
+#define TRY_ESCAPE(str, f)					\
+	do {							\
+		if (escape_fputs((str), (f))) {			\
 			err = errno ? -errno : -EIO;		\
 			goto out;				\
 		}						\
@@ -56,8 +66,11 @@ static int text_finish(struct sink *s, const struct site_table *t,
 		  " drains\n", t->nsites, nhit, hits, info->drains);
 	if (info->exit_status >= 0)
 		TRY_PRINT(out, "# exit: %d\n", info->exit_status);
-	for (i = 0; i < info->nexecs; i++)
-		TRY_PRINT(out, "# exec: %d %s\n", info->execs[i].pid, info->execs[i].path);
+	for (i = 0; i < info->nexecs; i++) {
+		TRY_PRINT(out, "# exec: %d ", info->execs[i].pid);
+		TRY_ESCAPE(info->execs[i].path, out);
+		TRY_PRINT(out, "\n");
+	}
 	TRY_PRINT(out, "# PC COUNT FUNCTION FILE:LINE MODULE+0xOFFSET\n");
 
 	/* Index order is PC order: PC = pc_base + index. */
@@ -66,11 +79,13 @@ static int text_finish(struct sink *s, const struct site_table *t,
 
 		if (!totals[i])
 			continue;
-		TRY_PRINT(out, "0x%016" PRIx64 " %" PRIu64 " %s %s:%" PRIu32
-			  " %s+0x%" PRIx64 "\n", site_pc(t, i), totals[i],
-			  site->func, site->file ? site->file : "??",
-			  site->file ? site->line : 0,
-			  t->modules[site->module].path, site->offset);
+		TRY_PRINT(out, "0x%016" PRIx64 " %" PRIu64 " ", site_pc(t, i), totals[i]);
+		TRY_ESCAPE(site->func, out);
+		TRY_PRINT(out, " ");
+		TRY_ESCAPE(site->file ? site->file : "??", out);
+		TRY_PRINT(out, ":%" PRIu32 " ", site->file ? site->line : 0);
+		TRY_ESCAPE(t->modules[site->module].path, out);
+		TRY_PRINT(out, "+0x%" PRIx64 "\n", site->offset);
 	}
 
 	if (fflush(out) == EOF)
