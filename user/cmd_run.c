@@ -160,6 +160,10 @@ int cmd_run(int argc, char **argv)
 	    session_load_probe(&s))
 		goto out;
 
+	/* A kcov or drcov stream on stdout must not get the command's output mixed in. */
+	for (size_t i = 0; i < o.noutputs; i++)
+		if (!strcmp(o.outputs[i].path, "-") && o.outputs[i].format->binary)
+			child.stdout_to_stderr = true;
 	err = target_spawn(path, argv, &s.saved_mask, &user, &child);
 	if (err) {
 		error("fork: %s", strerror(-err));

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -75,6 +76,18 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (log_verbosity < 1)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+/* uprobe.multi came with Linux 6.6; libbpf's CO-RE needs the kernel's BTF. */
+static bool kernel_has_uprobe_multi(void)
+{
+	struct utsname u;
+	unsigned int major, minor;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) || uname(&u) ||
+	    sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 6);
 }
 
 struct probe *probe_open(const struct site_table *t)
@@ -157,8 +170,12 @@ struct probe *probe_open_config(const struct site_table *t, const struct probe_c
 		goto err;
 	err = counter_bpf__load(p->skel);
 	if (err) {
-		/* A kernel that does not know the attach type rejects the load. */
-		if (err == -EINVAL || err == -ENOTSUP || err == -ESRCH)
+		/*
+		 * A kernel that does not know the attach type rejects the
+		 * load, but so does a verifier that rejects a program: only
+		 * the first is "this kernel cannot".
+		 */
+		if ((err == -EINVAL || err == -ENOTSUP || err == -ESRCH) && !kernel_has_uprobe_multi())
 			err = -EOPNOTSUPP;
 		goto err;
 	}

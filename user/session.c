@@ -181,7 +181,8 @@ int session_load_probe(struct session *s)
 				     strerror(errno));
 		if (errno == EOPNOTSUPP)
 			return error("this kernel cannot load uprobe.multi programs (needs Linux >= 6.6 with BTF)");
-		return error("loading BPF program: %s", strerror(errno));
+		return error("loading BPF program: %s (ukcov -vv shows the kernel's log)",
+			     strerror(errno));
 	}
 	if (drain_init(&s->drain, probe_counters(s->probe), s->table->nsites,
 		       s->table->pc_base))

@@ -622,7 +622,10 @@ static int add_elf(struct site_table *t, void *buf, size_t len,
 	if (err)
 		goto out;
 	if (!syms.n) {
-		*why = "no function symbols, and no .eh_frame entries to find functions by";
+		/* A .symtab is trusted whole: its size-0 symbols (assembly without .size) name no range. */
+		*why = ef.from_symtab ?
+		       "no function symbols with a size in .symtab (assembly needs .size directives)" :
+		       "no function symbols, and no .eh_frame entries to find functions by";
 		err = -ENODATA;
 		goto out;
 	}

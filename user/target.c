@@ -101,6 +101,8 @@ int target_spawn(const char *path, char *const argv[], const sigset_t *mask,
 		if (read(go[0], &byte, 1) != 1)
 			_exit(125);
 		sigprocmask(SIG_SETMASK, mask, NULL);
+		if (c->stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(125);
 		/* Last thing before exec: until here ukcov may still kill us as root. */
 		err = user ? privs_become(user) : 0;
 		if (err) {

@@ -25,6 +25,7 @@ struct target_child {
 	int go_fd;	/* write end: one byte lets the child exec */
 	int exec_fd;	/* read end: EOF when exec succeeded, else what failed */
 	bool creds_failed;	/* target_release() failed switching to the user */
+	bool stdout_to_stderr;	/* set before target_spawn(): ukcov's stdout carries data */
 };
 
 /*

@@ -84,7 +84,20 @@ test_err_no_function_symbols()
 		fail "fixture nosyms has function symbols"
 	readelf -SW "$FIXTURES/nosyms" 2>/dev/null | grep -q '\.eh_frame' &&
 		fail "fixture nosyms has an .eh_frame"
-	expect_error 1 "$UKCOV" sites -o cov "$FIXTURES/nosyms"
+	ERR_RE='no function symbols, and no .eh_frame' expect_error 1 "$UKCOV" sites -o cov "$FIXTURES/nosyms"
+	ERR_RE='no function symbols' expect_error 125 "$UKCOV" run -o cov -- "$FIXTURES/nosyms"
+}
+
+# A .symtab whose FUNC symbols have no size (assembly without .size): the
+# message says what is missing, not that there are no symbols.
+test_err_function_symbols_without_size()
+{
+	err_setup
+	printf '%s\n' '.globl _start' '.type _start, @function' '_start:' \
+		'mov $60, %eax' 'xor %edi, %edi' 'syscall' >"$T/nosize.S"
+	cc -nostdlib -static -o "$T/nosize" "$T/nosize.S" || fail "cannot build the fixture"
+	readelf -sW "$T/nosize" | grep -Eq ' 0 FUNC +GLOBAL .* _start$' || fail "fixture: _start has a size"
+	ERR_RE='no function symbols with a size' expect_error 1 "$UKCOV" sites -o cov "$T/nosize"
 }
 
 test_err_dead_pid()

@@ -179,3 +179,18 @@ test_run_escapes_names()
 	awk '!/^#/ && NF != 5 { bad = 1 } END { exit bad }' "$T/sites.txt" ||
 		fail "ukcov sites: a line without 5 fields"
 }
+
+# A kcov stream on stdout carries records only: the command's own stdout
+# goes to stderr then.
+test_run_kcov_stdout_stays_clean()
+{
+	setup
+	TALLY_OUT=$T/k.tally "$UKCOV" run -f kcov -o - --save-sites "$T/k.sites" -- "$FIXTURES/tally" -n 2 -p "hello from the child" \
+		>"$T/k.kcov" 2>"$T/k.stderr" || fail "ukcov run exited $?: $(cat "$T/k.stderr")"
+	grep -q 'hello from the child' "$T/k.kcov" && fail "the child's stdout went into the kcov stream"
+	grep -qx 'hello from the child' "$T/k.stderr" || fail "the child's stdout is lost: $(cat "$T/k.stderr")"
+	[ -s "$T/k.kcov" ] || fail "empty stream"
+	"$UKCOV" report --sites-file "$T/k.sites" -o "$T/k.txt" "$T/k.kcov" 2>"$T/k.rep" ||
+		fail "the stream does not read back: $(cat "$T/k.rep")"
+	awk '!/^#/ { print $3 }' "$T/k.txt" | grep -qx f_5 || fail "f_5 is not in the stream"
+}
