@@ -201,6 +201,9 @@ int cmd_attach(int argc, char **argv)
 	if (!exe) {
 		if (errno == ENOENT)
 			error("pid %d has no executable (a kernel thread, or exiting)", pid);
+		else if (errno == EACCES || errno == EPERM)
+			error("pid %d: reading /proc/%d/exe: %s (needs CAP_SYS_PTRACE for a process of "
+			      "another user, or one that is not dumpable)", pid, pid, strerror(errno));
 		else
 			error("pid %d: reading /proc/%d/exe: %s", pid, pid, strerror(errno));
 		goto out;

@@ -188,6 +188,12 @@ test_err_no_privileges()
 	expect_error 1 "${np[@]}" "$T/bin/ukcov" attach -p "$SRV_PID" -o cov --duration 5s
 	server_cmd "call 1 1" >/dev/null
 	server_quit
+	# Root's BPF rights but not CAP_SYS_PTRACE, on a process of another user.
+	server_start "${np[@]}"
+	ERR_RE='CAP_SYS_PTRACE' expect_error 1 setpriv --bounding-set -sys_ptrace \
+		"$T/bin/ukcov" attach -p "$SRV_PID" -o cov --duration 5s
+	server_cmd "call 1 1" >/dev/null
+	server_quit
 }
 
 test_err_kcov_to_terminal()
