@@ -119,6 +119,10 @@ int cmd_attach(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		case 'p':
+			if (pid) {
+				error("attach: -p given twice: one process per ukcov (-p PID)");
+				return EXIT_USAGE;
+			}
 			if (parse_pid(optarg, &pid)) {
 				error("attach: bad pid '%s'", optarg);
 				return EXIT_USAGE;

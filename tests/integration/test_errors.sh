@@ -120,6 +120,7 @@ test_err_usage()
 	expect_error 2 "$UKCOV" attach --bogus-flag -p 1
 	expect_error 2 "$UKCOV" attach -o cov
 	expect_error 2 "$UKCOV" attach -p not-a-pid -o cov
+	ERR_RE='twice' expect_error 2 "$UKCOV" attach -p 1 -p 2 -o cov
 	expect_error 2 "$UKCOV" attach -p 1 -o cov --format bogus
 	expect_error 2 "$UKCOV" attach -p 1 -o cov --duration bogus
 	expect_error 2 "$UKCOV" attach -p 1 -o cov --interval 5parsecs
