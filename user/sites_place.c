@@ -246,6 +246,17 @@ static void classify(const cs_insn *ci, struct insn *in)
 		in->target = (uint64_t)x->operands[0].imm;
 		in->flags |= INSN_TARGET;
 	}
+	if (ci->id == X86_INS_LEA && x->op_count == 2 && x->operands[1].type == X86_OP_MEM &&
+	    x->operands[1].mem.base == X86_REG_RIP && x->operands[1].mem.index == X86_REG_INVALID) {
+		in->target = ci->address + ci->size + (uint64_t)x->operands[1].mem.disp;
+		in->flags |= INSN_REF_RIP;
+	}
+	if (in->flow == FLOW_JUMP && x->op_count == 1 && x->operands[0].type == X86_OP_MEM &&
+	    x->operands[0].mem.base == X86_REG_INVALID &&
+	    x->operands[0].mem.index != X86_REG_INVALID && x->operands[0].mem.scale == 8) {
+		in->target = (uint64_t)x->operands[0].mem.disp;
+		in->flags |= INSN_REF_TABLE8;
+	}
 	if (insn_is_filler(ci->bytes, ci->size))
 		in->flags |= INSN_PADDING;
 }
@@ -432,6 +443,22 @@ void site_place_at(struct site *s, const struct func_code *fc, size_t index,
 
 /* ---- the module ------------------------------------------------------------ */
 
+/* Index of the first entry at or after @vaddr. */
+static size_t entries_from(const struct code_ctx *ctx, uint64_t vaddr)
+{
+	size_t lo = 0, hi = ctx->nentries;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ctx->entries[mid] < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc)
 {
 	const struct site *f = &ctx->funcs[i];
@@ -439,13 +466,21 @@ int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc)
 
 	if (i + 1 < ctx->nfuncs && ctx->funcs[i + 1].vaddr - f->vaddr < size)
 		size = ctx->funcs[i + 1].vaddr - f->vaddr;
+	size_t k;
+	int err;
+
 	/* sites_elf.c checked this; a second look costs nothing. */
 	if (f->offset > ctx->image_size || size > ctx->image_size - f->offset) {
 		fc->n = 0;
 		return 0;
 	}
-	return func_code_decode(ctx->d, ctx->image + f->offset, f->vaddr, f->offset,
-				size, fc);
+	err = func_code_decode(ctx->d, ctx->image + f->offset, f->vaddr, f->offset, size, fc);
+	if (err || !ctx->nentries)
+		return err;
+	k = entries_from(ctx, fc->start);
+	for (; k < ctx->nentries && ctx->entries[k] < fc->end; k++)
+		mark_leader(fc, ctx->entries[k]);
+	return 0;
 }
 
 int sites_place_funcs(const struct code_ctx *ctx, struct site *sites, size_t *n,
@@ -541,6 +576,9 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 		err = ctx.image ? -errno : -ENOEXEC;
 		goto out;
 	}
+	err = code_ctx_find_entries(&ctx, elf);
+	if (err)
+		goto out;
 	switch (kind) {
 	case SITE_KIND_FUNC:
 		err = sites_place_funcs(&ctx, *sites, n, m);
@@ -575,6 +613,7 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 	}
 out:
 	free(built);
+	free(ctx.entries);
 	disasm_free(ctx.d);
 	line_table_release(&lt);
 	return err;

@@ -57,6 +57,8 @@ enum insn_flags {
 	INSN_LEADER = 1u << 1,	/* first instruction of a basic block */
 	INSN_SITE = 1u << 2,	/* a site begins here (set by the caller) */
 	INSN_PADDING = 1u << 3,	/* a NOP or int3 (alignment filler if unreached) */
+	INSN_REF_RIP = 1u << 4,	/* target holds the address a rip-relative lea takes */
+	INSN_REF_TABLE8 = 1u << 5,	/* an indirect jmp *disp(,%reg,8): target holds disp */
 };
 
 struct insn {
@@ -148,7 +150,26 @@ struct code_ctx {
 	size_t nfuncs;
 	const struct line_table *lines;	/* NULL or empty without DWARF */
 	struct site_strings *strings;
+	/*
+	 * Where control may enter the module's code other than by falling
+	 * through or by a jump of the same function: sorted vaddrs
+	 * (code_ctx_find_entries()); code_ctx_decode() marks them leaders.
+	 */
+	uint64_t *entries;
+	size_t nentries;
 };
+
+/*
+ * Fills @ctx->entries from every function of @ctx and the module @elf's
+ * read-only data: direct jump and call targets (a tail jump from another
+ * function into this one's body), code addresses taken by rip-relative
+ * lea, and the targets of the jump tables indirect jumps read (a switch
+ * case reached by falling through from the previous one is still entered
+ * through the table).  More entries than real ones only split blocks and
+ * keep probes where they are; a missing one would let a probe move past
+ * an entry and count it.  Returns 0 or -ENOMEM.
+ */
+int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf);
 
 /*
  * Decodes function @i of @ctx into @fc: its range ends at the next

@@ -160,3 +160,14 @@ INTEGRATION_FIXTURES += $(OUTPUT)/fixtures/reexec
 $(OUTPUT)/fixtures/reexec: tests/fixtures/reexec.c tests/fixtures/tally.h | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(FIXTURE_CFLAGS) $< -o $@
+
+# Placement (test_place.sh): functions entered past their first instruction
+# from other functions (hand-written, so the compiler cannot reorder them),
+# and a switch compiled to a jump table with cases that fall through.
+INTEGRATION_FIXTURES += $(OUTPUT)/fixtures/entries $(OUTPUT)/fixtures/switch_fall
+$(OUTPUT)/fixtures/entries: tests/fixtures/entries.c tests/fixtures/entries.S | $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -Wall -Wextra -Werror tests/fixtures/entries.c tests/fixtures/entries.S -o $@
+$(OUTPUT)/fixtures/switch_fall: tests/fixtures/switch_fall.c | $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $< -o $@
