@@ -99,6 +99,17 @@ struct ring *ring_create(const char *path, unsigned int mode, uint64_t area_word
 		err = -errno;
 		goto out;
 	}
+	/*
+	 * Held while this process lives: consumers see a dead collector by
+	 * the lock's absence (ukcov/ring.h), which a reused pid cannot fake.
+	 * An OFD lock belongs to this open file, not to a pid; the fd is
+	 * close-on-exec, so a target forked from us drops it at exec.
+	 */
+	if (fcntl(r->fd, F_OFD_SETLK, &(struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET,
+						       .l_start = 0, .l_len = 1 })) {
+		err = -errno;
+		goto out;
+	}
 	r->hdr = mmap(NULL, r->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 	if (r->hdr == MAP_FAILED) {
 		err = -errno;
@@ -131,6 +142,12 @@ void ring_publish(struct ring *r, uint64_t nsites, uint64_t pc_base)
 	/* Release: a consumer that sees the magic sees every field above. */
 	__atomic_store_n(&h->magic, UKCOV_RING_MAGIC, __ATOMIC_RELEASE);
 	r->published = true;
+}
+
+void ring_grew(struct ring *r, uint64_t nsites)
+{
+	/* Before the new sites are attached: no PC of theirs precedes it. */
+	__atomic_store_n(&r->hdr->nsites, nsites, __ATOMIC_RELEASE);
 }
 
 void ring_append(struct ring *r, const uint64_t *pcs, size_t n)

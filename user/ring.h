@@ -58,6 +58,9 @@ void ring_publish(struct ring *r, uint64_t nsites, uint64_t pc_base);
  */
 void ring_append(struct ring *r, const uint64_t *pcs, size_t n);
 
+/* The site table grew to @nsites (modules appended during the run). */
+void ring_grew(struct ring *r, uint64_t nsites);
+
 /*
  * Starts the thread that waits for consumers' requests (futex on
  * request_seq) and answers each with @drain(@arg) followed by done_seq =

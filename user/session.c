@@ -127,6 +127,8 @@ void session_sites_grew(struct session *s)
 {
 	pthread_mutex_lock(&s->drain_lock);
 	announce_table(s);
+	if (s->ring)
+		ring_grew(s->ring, s->table->nsites);
 	pthread_mutex_unlock(&s->drain_lock);
 }
 
@@ -198,15 +200,25 @@ int session_load_probe(struct session *s)
 	s->procs = procs_new(s, s->procs_mode);
 	if (!s->procs)
 		return error("following processes: %s", strerror(errno));
-	if (s->ring) {
-		int err;
+	return 0;
+}
 
-		/* LIVE before any probe: a consumer may collect from the first hit on. */
-		ring_publish(s->ring, s->table->nsites, s->table->pc_base);
-		err = ring_serve_start(s->ring, serve_request, s);
-		if (err)
-			return error("starting the ring thread: %s", strerror(-err));
-	}
+/*
+ * LIVE once every probe is in: a consumer that collects as soon as it
+ * sees the ring must get the coverage of what ran since, not an empty
+ * drain of probes not attached yet.  `run` has not let the target exec
+ * yet, so no hit precedes it either way.
+ */
+static int serve_ring(struct session *s)
+{
+	int err;
+
+	if (!s->ring)
+		return 0;
+	ring_publish(s->ring, s->table->nsites, s->table->pc_base);
+	err = ring_serve_start(s->ring, serve_request, s);
+	if (err)
+		return error("starting the ring thread: %s", strerror(-err));
 	return 0;
 }
 
@@ -242,7 +254,7 @@ int session_attach(struct session *s, const char *path_override, pid_t pid)
 			return error("attaching to %s: %s", m->path, strerror(-err));
 		info("attached %zu sites in %s", m->nsites, m->path);
 	}
-	return 0;
+	return serve_ring(s);
 }
 
 int session_drop_privileges(struct session *s)

@@ -43,9 +43,12 @@
  * numbers wrap: compare them as (int32_t)(done_seq - request) >= 0.
  * The collector also drains every --interval without a request.  When it
  * exits it serves the requests still pending with a last drain, sets state
- * to UKCOV_RING_CLOSED and wakes done_seq's waiters.  A consumer must also
- * treat a collector_pid that no longer exists (kill(pid, 0) fails with
- * ESRCH) as closed: a collector killed with SIGKILL cannot say goodbye.
+ * to UKCOV_RING_CLOSED and wakes done_seq's waiters.  A collector killed
+ * with SIGKILL cannot say goodbye: while it lives it holds an OFD read lock
+ * (fcntl F_OFD_SETLK) on the file's first byte, so a consumer whose
+ * F_OFD_GETLK for a write lock there finds F_UNLCK knows it is gone.
+ * (collector_pid, tested with kill(pid, 0), is the fallback where OFD
+ * locks are missing; a pid can be reused, the lock cannot.)
  *
  * Appending: the collector reads area[0] = n, writes PCs at area[n+1..n+k]
  * and publishes with a compare-and-swap of area[0] from n to n+k.  If the
@@ -55,9 +58,10 @@
  *
  * Life of the file: ukcov creates it (O_EXCL, never through a symlink),
  * sizes it, fills the header and stores magic last; until then the file may
- * be empty or zero and ukcov_ring_open() fails with EAGAIN.  state turns
- * LIVE before the target runs its first instruction (run) or before the
- * probes are attached (attach).  After a clean end of the collection the
+ * be empty or zero and ukcov_ring_open() fails with EAGAIN.  Magic is
+ * stored and state turns LIVE once every probe is attached, before the
+ * target runs its first instruction (run): a collect on a ring that opened
+ * covers everything that ran since.  After a clean end of the collection the
  * file stays, state CLOSED, holding the last area (like -o outputs, it is
  * the caller's to remove: a second ukcov refuses an existing path).  When
  * ukcov fails, it removes the file.
@@ -92,7 +96,8 @@ struct ukcov_ring_header {
 	uint32_t version;	/* UKCOV_RING_VERSION */
 	uint32_t page_size;	/* the area starts at this byte offset */
 	uint64_t area_words;	/* capacity of the area in u64 words, area[0] included */
-	uint64_t nsites;	/* sites in the table: PCs are pc_base .. pc_base+nsites-1 */
+	uint64_t nsites;	/* sites in the table: PCs are pc_base .. pc_base+nsites-1;
+				 * grows when the run adds modules (libraries, execs) */
 	uint64_t pc_base;	/* synthetic PC of site 0 (0xffffffff80000000) */
 	int32_t collector_pid;	/* the ukcov process serving the ring */
 	uint32_t state;		/* UKCOV_RING_LIVE or UKCOV_RING_CLOSED */
@@ -133,8 +138,12 @@ void ukcov_ring_reset(struct ukcov_ring *r);
  * Asks the collector to drain now and waits until it has, at most
  * @timeout_ms (negative: no limit).  Returns the number of PCs in the area
  * (area[0], never more than area_words - 1) or a negative errno: -ETIMEDOUT, or -EPIPE when the collector
- * has finished or died (checked every 20 ms while waiting).  After -EPIPE
- * the area still holds what the last drain appended.
+ * has finished or died (looked at when 20 ms pass without an answer, so a
+ * served collect costs no system call but the futex wake and wait).  After
+ * -EPIPE the area still holds what the last drain appended.  After
+ * -ETIMEDOUT the request stays pending: the next ukcov_ring_reset() waits
+ * (up to 1 s) for its drain, so the late PCs of this input do not land in
+ * the next one's area.
  */
 long ukcov_ring_collect(struct ukcov_ring *r, int timeout_ms);
 

@@ -18,7 +18,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -386,14 +388,27 @@ static void test_open_rejects_garbage(void **state)
 
 /* ---- libukcov: collect --------------------------------------------------------------- */
 
+/* What a live collector holds (ukcov/ring.h); an fd of its own. */
+static int hold_collector_lock(void)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+	return fd;
+}
+
 static void test_collect_times_out_without_a_collector(void **state)
 {
 	struct timespec t0;
 	struct ukcov_ring *c;
 	long ms;
+	int lock;
 
 	(void)state;
-	write_ring(NULL);	/* LIVE, collector_pid = us: alive, never answers */
+	write_ring(NULL);	/* LIVE, locked: alive, never answers */
+	lock = hold_collector_lock();
 	c = ukcov_ring_open(path);
 	assert_non_null(c);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -402,6 +417,60 @@ static void test_collect_times_out_without_a_collector(void **state)
 	assert_true(ms >= 140 && ms < 1000);
 	assert_int_equal(ukcov_ring_header(c)->request_seq, 1);
 	ukcov_ring_close(c);
+	close(lock);
+}
+
+struct late_drain {
+	struct ukcov_ring_header *h;
+	uint64_t *area;
+};
+
+/* Serves request 1 after 150 ms, appending one PC: a slow collector. */
+static void *serve_late(void *arg)
+{
+	struct late_drain *l = arg;
+
+	usleep(150 * 1000);
+	l->area[1] = BASE + 2;
+	__atomic_store_n(&l->area[0], 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->h->done_seq, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &l->h->done_seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	return NULL;
+}
+
+/*
+ * A collect that timed out is served later; its PCs belong to the input
+ * before the reset, so the reset waits for them instead of letting them
+ * land in the next input's area.
+ */
+static void test_reset_waits_for_a_timed_out_collect(void **state)
+{
+	struct late_drain l;
+	struct timespec t0;
+	struct ukcov_ring *c;
+	pthread_t th;
+	int lock;
+
+	(void)state;
+	write_ring(NULL);
+	lock = hold_collector_lock();
+	c = ukcov_ring_open(path);
+	assert_non_null(c);
+	assert_int_equal(ukcov_ring_collect(c, 30), -ETIMEDOUT);
+	l.h = (struct ukcov_ring_header *)ukcov_ring_header(c);
+	l.area = ukcov_ring_area(c);
+	assert_int_equal(pthread_create(&th, NULL, serve_late, &l), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ukcov_ring_reset(c);
+	assert_true(elapsed_ms(&t0) >= 100);
+	assert_int_equal(__atomic_load_n(&l.area[0], __ATOMIC_ACQUIRE), 0);
+	pthread_join(th, NULL);
+	/* Nothing pending any more: a reset is a store again. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ukcov_ring_reset(c);
+	assert_true(elapsed_ms(&t0) < 50);
+	ukcov_ring_close(c);
+	close(lock);
 }
 
 static void test_collect_epipe_when_closed(void **state)
@@ -430,13 +499,17 @@ static void test_collect_epipe_when_collector_died(void **state)
 	write_ring(NULL);
 	c = ukcov_ring_open(path);
 	assert_non_null(c);
+	/* A collector that took the lock and died without a word. */
 	pid = fork();
-	if (!pid)
+	if (!pid) {
+		hold_collector_lock();
 		_exit(0);
-	assert_int_equal(waitpid(pid, NULL, 0), pid);	/* reaped: the pid is gone */
-	((struct ukcov_ring_header *)ukcov_ring_header(c))->collector_pid = pid;
+	}
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	/* collector_pid names a live process (a reused pid): the lock tells. */
+	((struct ukcov_ring_header *)ukcov_ring_header(c))->collector_pid = getpid();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* Still LIVE: only the dead pid tells; within one 20 ms slice or so. */
+	/* Still LIVE: only the lock tells; within one 20 ms slice or so. */
 	assert_int_equal(ukcov_ring_collect(c, 5000), -EPIPE);
 	assert_true(elapsed_ms(&t0) < 200);
 	ukcov_ring_close(c);
@@ -532,6 +605,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_accepts_a_well_formed_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_rejects_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collect_times_out_without_a_collector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_waits_for_a_timed_out_collect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collect_epipe_when_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collect_epipe_when_collector_died, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_is_served_by_the_thread, setup, teardown),
