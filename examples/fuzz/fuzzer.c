@@ -2,21 +2,30 @@
 /*
  * fuzzer - a minimal coverage-guided fuzzer on ukcov's ring.
  *
- *   fuzzer [-s SEED] [-n INPUTS] [-m guided|blind|both] [-x] [-u UKCOV]
- *          [-r RING] [-c CRASH_FILE] [-v] TARGET
+ *   fuzzer [-s SEED] [-n INPUTS] [-m guided|blind|both] [-d DEPTH] [-x|-a]
+ *          [-u UKCOV] [-r RING] [-c CRASH_FILE] [-v] TARGET
  *
- * Mutates inputs (1 or 2 random bytes of an 8-byte input starting as
- * "AAAAAAAA"), runs TARGET on each and stops at the first crash or after
- * INPUTS inputs.
+ * Mutates inputs (1 or 2 random bytes of an 8-byte input, the first one
+ * "AAAAAAAA") taken from a corpus, runs TARGET on each and stops at the
+ * first crash or after INPUTS inputs.  Both modes run the same loop - pick
+ * a corpus entry (the newest half the time), mutate, run, maybe keep - and
+ * differ only in what decides "keep":
  *
  *   guided  runs TARGET under `ukcov run --ring RING`, asks for each
  *           input's coverage the way a Linux kcov user does (reset area[0],
  *           run the input, collect, read area[1..area[0]]) and keeps every
- *           input that reached a PC no earlier input reached; new inputs
- *           are mutated from that corpus.
- *   blind   runs TARGET alone and mutates the starting input only: the same
- *           mutations, the same seed and budget, no feedback.
+ *           input that reached a PC no earlier input reached.
+ *   blind   runs TARGET alone and, with no feedback to go by, keeps every
+ *           input (a random walk from the first one; the corpus wraps).
  *   both    guided, then blind, and a verdict line (the default).
+ *
+ * -d DEPTH sets $UKCOV_MAGIC_DEPTH for TARGET: how many bytes of the magic
+ * crash it (1-5, default 5).  At depth 1 feedback cannot help; at 2 blind
+ * needs millions of inputs, guided thousands.
+ *
+ * -a (persistent targets): starts TARGET alone and attaches to it with
+ * `ukcov attach -p PID --ring RING`, as one would a server already
+ * running; the ring goes live once the probes are in.
  *
  * By default TARGET is persistent (persistent_target: one process, inputs
  * over a pipe, see there for why its per-input coverage is exact).  With -x
@@ -58,6 +67,8 @@
 struct exec {
 	bool covered;		/* under ukcov, with the ring */
 	bool oneshot;		/* -x: one process per input */
+	bool attach;		/* -a: ukcov attach -p to the running target */
+	pid_t ukcov_pid;	/* -a: the attached ukcov */
 	const char *ukcov, *target, *ring_path;
 	pid_t pid;
 	int to, from;		/* persistent: its stdin, its stdout */
@@ -157,25 +168,35 @@ static int exec_start(struct exec *e)
 	char *cov_argv[] = { (char *)e->ukcov, "run", "--ring", (char *)e->ring_path,
 			     "--interval", "10s", "--", (char *)e->target, NULL };
 	char *bare_argv[] = { (char *)e->target, NULL };
+	char pid_arg[16];
+	char *attach_argv[] = { (char *)e->ukcov, "attach", "-p", pid_arg, "--ring",
+				(char *)e->ring_path, "--interval", "10s", "-o", "/dev/null", NULL };
+	bool run_under = e->covered && !e->attach;
 	double give_up;
 	char c;
 
-	e->pid = -1;
+	e->pid = e->ukcov_pid = -1;
 	if (e->oneshot)
 		return 0;
 	if (e->covered)
 		unlink(e->ring_path);
-	e->pid = spawn(e->covered ? cov_argv : bare_argv, &e->to, &e->from);
+	e->pid = spawn(run_under ? cov_argv : bare_argv, &e->to, &e->from);
 	if (e->pid < 0)
 		return -1;
-	/* 'R': the target runs, so ukcov has published the ring already. */
+	/* 'R': the target runs, so ukcov run has published the ring already. */
 	if (read_byte(e->from, &c, START_TIMEOUT_MS) != 1 || c != 'R') {
 		fprintf(stderr, "fuzzer: %s did not start\n", e->target);
 		return -1;
 	}
 	if (!e->covered)
 		return 0;
-	give_up = now_s() + 5;
+	if (e->attach) {
+		snprintf(pid_arg, sizeof(pid_arg), "%d", (int)e->pid);
+		e->ukcov_pid = spawn(attach_argv, NULL, NULL);
+		if (e->ukcov_pid < 0)
+			return -1;
+	}
+	give_up = now_s() + START_TIMEOUT_MS / 1000;
 	while (!(e->ring = ukcov_ring_open(e->ring_path))) {
 		if ((errno != EAGAIN && errno != ENOENT) || now_s() > give_up) {
 			fprintf(stderr, "fuzzer: opening ring %s: %s\n", e->ring_path,
@@ -282,6 +303,8 @@ static void exec_stop(struct exec *e)
 		close(e->from);
 		reap(e->pid);	/* the target ends at EOF (or has crashed); ukcov follows */
 	}
+	if (e->ukcov_pid > 0)
+		reap(e->ukcov_pid);	/* attach ends when its process does */
 	if (e->covered)
 		unlink(e->ring_path);
 	free(e->scratch);
@@ -291,8 +314,33 @@ static void exec_stop(struct exec *e)
 
 struct corpus {
 	uint8_t in[MAX_CORPUS][INPUT_LEN];
-	size_t n;
+	size_t n;	/* entries in use */
+	size_t next;	/* where the next one goes (blind wraps around) */
 };
+
+/*
+ * Whether the input just run reached a PC no earlier one did, marking it
+ * seen.  Returns 1 (new), 0 (not), -1 (out of memory).
+ */
+static int new_coverage(struct exec *e, uint8_t **seen, uint64_t *npc_seen,
+			const uint64_t *pcs, long npcs)
+{
+	int added = 0;
+
+	/* The ring's header says how many sites there are. */
+	if (!*seen && !(*seen = calloc(e->nsites ? e->nsites : 1, 1)))
+		return -1;
+	for (long k = 0; k < npcs; k++) {
+		uint64_t idx = pcs[k] - e->pc_base;
+
+		if (idx < e->nsites && !(*seen)[idx]) {
+			(*seen)[idx] = 1;
+			(*npc_seen)++;
+			added = 1;
+		}
+	}
+	return added;
+}
 
 /*
  * One campaign.  Returns the number of inputs run up to and including the
@@ -306,21 +354,22 @@ static long fuzz(struct exec *e, uint64_t seed, long budget, const char *crash_f
 	uint64_t npc_seen = 0;
 	uint8_t input[INPUT_LEN];
 	double t0 = now_s(), dt;
-	long i, found = 0;
+	long i, found = 0, kept = 1;
 
 	rng_state = seed;
 	c.n = 1;
+	c.next = 1;
 	memset(c.in[0], 'A', INPUT_LEN);
 	if (exec_start(e))
 		goto fail;
 	for (i = 1; i <= budget; i++) {
 		const uint64_t *pcs = NULL;
 		long npcs = 0;
-		size_t parent;
-		int crashed, nmut, added = 0;
+		size_t parent, newest = (c.next + MAX_CORPUS - 1) % MAX_CORPUS;
+		int crashed, nmut, keep;
 
-		/* Guided: half the time the newest find, else any; blind has one. */
-		parent = (rnd() & 1) ? c.n - 1 : rnd() % c.n;
+		/* Half the time the newest entry, else any. */
+		parent = (rnd() & 1) ? newest : rnd() % c.n;
 		memcpy(input, c.in[parent], INPUT_LEN);
 		nmut = 1 + (int)(rnd() & 1);
 		for (int m = 0; m < nmut; m++)
@@ -334,22 +383,23 @@ static long fuzz(struct exec *e, uint64_t seed, long budget, const char *crash_f
 			found = i;
 			break;
 		}
-		if (!e->covered)
-			continue;
-		/* The ring's header says how many sites there are. */
-		if (!seen && !(seen = calloc(e->nsites ? e->nsites : 1, 1)))
+		/* The only difference between the modes: what is kept. */
+		keep = e->covered ? new_coverage(e, &seen, &npc_seen, pcs, npcs) : 1;
+		if (keep < 0)
 			goto fail;
-		for (long k = 0; k < npcs; k++) {
-			uint64_t idx = pcs[k] - e->pc_base;
-
-			if (idx < e->nsites && !seen[idx]) {
-				seen[idx] = 1;
-				npc_seen++;
-				added = 1;
-			}
-		}
-		if (added && c.n < MAX_CORPUS) {
+		if (!keep)
+			continue;
+		if (!e->covered) {
+			/* Every input: the corpus wraps around. */
+			memcpy(c.in[c.next], input, INPUT_LEN);
+			c.next = (c.next + 1) % MAX_CORPUS;
+			if (c.n < MAX_CORPUS)
+				c.n++;
+			kept++;
+		} else if (c.n < MAX_CORPUS) {
 			memcpy(c.in[c.n++], input, INPUT_LEN);
+			c.next = c.n % MAX_CORPUS;
+			kept++;
 			if (verbose)
 				fprintf(stderr, "%s: input %ld: new coverage (%llu PCs): %.8s\n", name,
 					i, (unsigned long long)npc_seen, (const char *)input);
@@ -358,8 +408,8 @@ static long fuzz(struct exec *e, uint64_t seed, long budget, const char *crash_f
 	exec_stop(e);
 	dt = now_s() - t0;
 	if (found) {
-		printf("%s: crash after %ld inputs (%zu kept, %llu PCs), %.3f s, %.0f inputs/s\n",
-		       name, found, c.n, (unsigned long long)npc_seen, dt, found / dt);
+		printf("%s: crash after %ld inputs (%ld kept, %llu PCs), %.3f s, %.0f inputs/s\n",
+		       name, found, kept, (unsigned long long)npc_seen, dt, found / dt);
 		if (crash_file) {
 			FILE *f = fopen(crash_file, "w");
 
@@ -369,8 +419,8 @@ static long fuzz(struct exec *e, uint64_t seed, long budget, const char *crash_f
 			}
 		}
 	} else {
-		printf("%s: no crash in %ld inputs (%zu kept, %llu PCs), %.3f s, %.0f inputs/s\n",
-		       name, budget, c.n, (unsigned long long)npc_seen, dt, budget / dt);
+		printf("%s: no crash in %ld inputs (%ld kept, %llu PCs), %.3f s, %.0f inputs/s\n",
+		       name, budget, kept, (unsigned long long)npc_seen, dt, budget / dt);
 	}
 	fflush(stdout);
 	free(seen);
@@ -384,13 +434,15 @@ fail:
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: fuzzer [-s SEED] [-n INPUTS] [-m guided|blind|both] [-x] [-u UKCOV]\n"
-"              [-r RING] [-c CRASH_FILE] [-v] TARGET\n"
+"Usage: fuzzer [-s SEED] [-n INPUTS] [-m guided|blind|both] [-d DEPTH] [-x|-a]\n"
+"              [-u UKCOV] [-r RING] [-c CRASH_FILE] [-v] TARGET\n"
 "\n"
 "  -s SEED   random seed (default 1)\n"
 "  -n N      at most N inputs per mode (default 200000)\n"
 "  -m MODE   guided (coverage from ukcov's ring), blind (none), both (default)\n"
+"  -d DEPTH  bytes of the magic that crash the target (1-5, default 5)\n"
 "  -x        TARGET is one-shot (input on stdin), run once per input\n"
+"  -a        start TARGET alone, then `ukcov attach -p` to it (persistent)\n"
 "  -u UKCOV  the ukcov binary (default: ukcov in $PATH)\n"
 "  -r RING   the ring file (default /tmp/fuzzer-ring.PID; must not exist)\n"
 "  -c FILE   write the crashing input to FILE\n"
@@ -402,7 +454,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct exec e = { .ukcov = "ukcov", .to = -1, .from = -1 };
+	struct exec e = { .ukcov = "ukcov", .to = -1, .from = -1, .ukcov_pid = -1 };
 	const char *mode = "both", *crash_file = NULL;
 	char ring_default[64];
 	uint64_t seed = 1;
@@ -411,8 +463,16 @@ int main(int argc, char **argv)
 
 	snprintf(ring_default, sizeof(ring_default), "/tmp/fuzzer-ring.%d", (int)getpid());
 	e.ring_path = ring_default;
-	while ((opt = getopt(argc, argv, "s:n:m:xu:r:c:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:m:d:xau:r:c:vh")) != -1) {
 		switch (opt) {
+		case 'd':
+			if (optarg[0] < '1' || optarg[0] > '5' || optarg[1]) {
+				usage(stderr);
+				return 2;
+			}
+			setenv("UKCOV_MAGIC_DEPTH", optarg, 1);
+			break;
+		case 'a': e.attach = true; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'n': budget = strtol(optarg, NULL, 0); break;
 		case 'm': mode = optarg; break;
@@ -425,7 +485,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 || budget <= 0 ||
+	if (optind != argc - 1 || budget <= 0 || (e.attach && e.oneshot) ||
 	    (strcmp(mode, "guided") && strcmp(mode, "blind") && strcmp(mode, "both"))) {
 		usage(stderr);
 		return 2;

@@ -15,8 +15,8 @@
  * but libc's read() and write(), which ukcov does not probe (it probes the
  * executable).  So when the fuzzer, after reading 'k', asks for a drain,
  * every hit of this input is in the counters and none of the next one is.
- * The work is done in this process, not in forked children: ukcov counts
- * the process it started (its pid), not its children.
+ * The work is done in this process, not in forked children: ukcov follows
+ * children too, so concurrent inputs in forked workers would mix.
  */
 #include <stdint.h>
 #include <unistd.h>

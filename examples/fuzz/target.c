@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * A "magic bytes" bug five bytes deep: inputs that start with "UKCV!"
- * abort().  Random inputs hit it with probability 2^-40; a fuzzer that keeps
+ * abort() (the first $UKCOV_MAGIC_DEPTH bytes of it, 1 to 5, when set: a
+ * shallow bug a blind fuzzer can find too, for a comparison in numbers).  Random inputs hit it with probability 2^-40; a fuzzer that keeps
  * every input reaching new code finds it one byte at a time, because each
  * byte is checked in a function of its own: with ukcov's default function
  * sites, getting one more byte right is one more PC.
@@ -17,38 +18,63 @@
 
 #include "target.h"
 
+static int depth = -1;	/* bytes of the magic that crash; read once */
+
+static int magic_depth(void)
+{
+	if (depth < 0) {
+		const char *s = getenv("UKCOV_MAGIC_DEPTH");
+
+		depth = s && *s >= '1' && *s <= '5' && !s[1] ? *s - '0' : 5;
+	}
+	return depth;
+}
+
 __attribute__((noinline)) void magic_found(void)
 {
 	fprintf(stderr, "target: magic bytes found, crashing\n");
 	abort();
 }
 
+/* Byte @i was right: crash when that was the last one, else go on with @next. */
+static int matched(int i, int (*next)(const unsigned char *), const unsigned char *b)
+{
+	if (i + 1 >= magic_depth()) {
+		magic_found();
+		return i + 1;
+	}
+	return next(b);
+}
+
+static int check_end(const unsigned char *b)
+{
+	(void)b;
+	return 5;
+}
+
 __attribute__((noinline)) int check_4(const unsigned char *b)
 {
-	if (b[4] != '!')
-		return 4;
-	magic_found();
-	return 5;
+	return b[4] == '!' ? matched(4, check_end, b) : 4;
 }
 
 __attribute__((noinline)) int check_3(const unsigned char *b)
 {
-	return b[3] == 'V' ? check_4(b) : 3;
+	return b[3] == 'V' ? matched(3, check_4, b) : 3;
 }
 
 __attribute__((noinline)) int check_2(const unsigned char *b)
 {
-	return b[2] == 'C' ? check_3(b) : 2;
+	return b[2] == 'C' ? matched(2, check_3, b) : 2;
 }
 
 __attribute__((noinline)) int check_1(const unsigned char *b)
 {
-	return b[1] == 'K' ? check_2(b) : 1;
+	return b[1] == 'K' ? matched(1, check_2, b) : 1;
 }
 
 __attribute__((noinline)) int check_0(const unsigned char *b)
 {
-	return b[0] == 'U' ? check_1(b) : 0;
+	return b[0] == 'U' ? matched(0, check_1, b) : 0;
 }
 
 /* A detour with coverage of its own that leads nowhere: inputs starting with a digit. */

@@ -230,6 +230,49 @@ test_fuzzer_guided_finds_magic_blind_does_not()
 	return 0
 }
 
+# The comparison is fair: both modes draw the same random numbers and run
+# the same loop, so where feedback cannot help (the crash is the first
+# byte) they find it at the same input; two bytes deep, blind keeps
+# wandering while guided climbs.
+test_fuzzer_blind_is_the_same_loop_without_feedback()
+{
+	local guided blind
+
+	setup
+	"$FIXTURES/fuzzer" -s 7 -d 1 -n 100000 -u "$UKCOV" -r "$T/ring" \
+		"$FIXTURES/persistent_target" >"$T/d1" 2>"$T/err" || fail "fuzzer -d 1: $(cat "$T/d1" "$T/err")"
+	guided=$(sed -nE 's/^guided: crash after ([0-9]+) inputs.*/\1/p' "$T/d1")
+	blind=$(sed -nE 's/^blind: crash after ([0-9]+) inputs.*/\1/p' "$T/d1")
+	[ -n "$guided" ] && [ "$guided" = "$blind" ] ||
+		fail "depth 1: guided '$guided', blind '$blind': $(cat "$T/d1")"
+	"$FIXTURES/fuzzer" -s 7 -d 2 -n 100000 -u "$UKCOV" -r "$T/ring" \
+		"$FIXTURES/persistent_target" >"$T/d2" 2>"$T/err" || fail "fuzzer -d 2: $(cat "$T/d2" "$T/err")"
+	guided=$(sed -nE 's/^guided: crash after ([0-9]+) inputs.*/\1/p' "$T/d2")
+	[ -n "$guided" ] && [ "$guided" -lt 20000 ] || fail "depth 2: guided: $(cat "$T/d2")"
+	grep -q '^blind: no crash in 100000 inputs (100001 kept' "$T/d2" || fail "depth 2: blind: $(cat "$T/d2")"
+}
+
+# A persistent target started alone, then attached with `ukcov attach -p`:
+# the per-input coverage is the same as under `ukcov run`, so the same seed
+# finds the crash at the same input.
+test_fuzzer_attaches_to_a_running_target()
+{
+	local run attach
+
+	setup
+	"$FIXTURES/fuzzer" -m guided -s 7 -n 100000 -u "$UKCOV" -r "$T/ring" \
+		"$FIXTURES/persistent_target" >"$T/run" 2>"$T/err" || fail "fuzzer: $(cat "$T/run" "$T/err")"
+	"$FIXTURES/fuzzer" -a -m guided -s 7 -n 100000 -u "$UKCOV" -r "$T/ring" \
+		"$FIXTURES/persistent_target" >"$T/attach" 2>"$T/err" ||
+		fail "fuzzer -a: $(cat "$T/attach" "$T/err")"
+	grep -q '^ukcov: attached to pid ' "$T/err" || fail "no attach: $(cat "$T/err")"
+	run=$(sed -nE 's/^guided: crash after ([0-9]+) inputs \(([0-9]+) kept.*/\1 \2/p' "$T/run")
+	attach=$(sed -nE 's/^guided: crash after ([0-9]+) inputs \(([0-9]+) kept.*/\1 \2/p' "$T/attach")
+	[ -n "$run" ] && [ "$run" = "$attach" ] || fail "run: '$run', attach: '$attach'"
+	[ -e "$T/ring" ] && fail "the fuzzer left its ring behind"
+	return 0
+}
+
 test_fuzzer_oneshot_reads_the_closed_ring()
 {
 	local pcs
