@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -627,7 +628,7 @@ static void test_cobertura_exact(void **state)
 		"<!DOCTYPE coverage SYSTEM \"http://cobertura.sourceforge.net/xml/coverage-04.dtd\">\n"
 		"<coverage line-rate=\"0.7500\" branch-rate=\"0\" lines-covered=\"3\" lines-valid=\"4\""
 		" branches-covered=\"0\" branches-valid=\"0\" complexity=\"0\""
-		" version=\"ukcov " UKCOV_VERSION "\" timestamp=\"1700000000\">\n"
+		" version=\"ukcov " UKCOV_VERSION "\" timestamp=\"1700000000000\">\n"
 		"\t<sources>\n"
 		"\t\t<source>/</source>\n"
 		"\t</sources>\n"
@@ -771,6 +772,47 @@ static void test_cobertura_escaping(void **state)
 	assert_non_null(strstr(got,
 		"<method name=\"q&quot;u&apos;o&#9;t?e?\xc3\xa9&lt;T&gt;&amp;\" signature=\"\""));
 	free(got);
+}
+
+/* The timestamp attribute's value in @xml. */
+static unsigned long long xml_timestamp(const char *xml)
+{
+	const char *p = strstr(xml, " timestamp=\"");
+
+	assert_non_null(p);
+	return strtoull(p + strlen(" timestamp=\""), NULL, 10);
+}
+
+/*
+ * Milliseconds since the epoch, as Cobertura (Date.getTime()) and
+ * coverage.py write it: the time of writing without SOURCE_DATE_EPOCH, or
+ * when its value would not fit once scaled.
+ */
+static void test_cobertura_timestamp_ms(void **state)
+{
+	static const char *const env[] = { NULL, "18446744073709552", "12x" };
+	unsigned long long before, after, got;
+	char *xml;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+		if (env[i])
+			assert_int_equal(setenv("SOURCE_DATE_EPOCH", env[i], 1), 0);
+		else
+			assert_int_equal(unsetenv("SOURCE_DATE_EPOCH"), 0);
+		before = (unsigned long long)time(NULL) * 1000;
+		xml = run_sink(&sink_cobertura, &a_table, a_totals, &func_info, 0, NULL);
+		after = (unsigned long long)time(NULL) * 1000 + 999;
+		got = xml_timestamp(xml);
+		if (got < before || got > after)
+			fail_msg("SOURCE_DATE_EPOCH=%s: timestamp %llu not in [%llu, %llu]",
+				 env[i] ? env[i] : "(unset)", got, before, after);
+		free(xml);
+	}
+	set_epoch();
+	xml = run_sink(&sink_cobertura, &a_table, a_totals, &func_info, 0, NULL);
+	assert_int_equal(xml_timestamp(xml), 1700000000000ULL);
+	free(xml);
 }
 
 static void test_cobertura_no_hits_and_empty(void **state)
@@ -970,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_cobertura_line_sites),
 		cmocka_unit_test(test_cobertura_packages),
 		cmocka_unit_test(test_cobertura_escaping),
+		cmocka_unit_test(test_cobertura_timestamp_ms),
 		cmocka_unit_test(test_cobertura_no_hits_and_empty),
 		cmocka_unit_test(test_cobertura_write_error),
 		cmocka_unit_test(test_drcov_exact),
