@@ -21,7 +21,7 @@ static int line_vec_push(struct line_table *vec, uint64_t addr, Dwarf_Line *line
 {
 	if (ARRAY_GROW(vec->v, vec->cap, vec->n + 1, 4096))
 		return -ENOMEM;
-	vec->v[vec->n] = (struct line_row){ addr, line, comp_dir, vec->n };
+	vec->v[vec->n] = (struct line_row){ addr, line, comp_dir, vec->n, vec->n };
 	vec->n++;
 	return 0;
 }
@@ -69,6 +69,35 @@ static int read_cu_lines(Dwarf_Die *cudie, struct line_table *vec)
 	return 0;
 }
 
+/*
+ * Sets the pick of each address's first row that is no end of sequence:
+ * the first is_stmt row at that address, else that row itself.  Done once
+ * here, in one pass: a hostile table can put tens of thousands of rows at
+ * one address, and looking for the statement row per lookup would make
+ * every site after that address pay for a walk over them.
+ */
+static void pick_rows(struct line_table *vec)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < vec->n; i = j) {
+		size_t first = SIZE_MAX, stmt = SIZE_MAX;
+
+		for (j = i; j < vec->n && vec->v[j].addr == vec->v[i].addr; j++) {
+			if (!vec->v[j].line)
+				continue;
+			if (first == SIZE_MAX)
+				first = j;
+			if (stmt == SIZE_MAX && line_row_is_stmt(&vec->v[j]))
+				stmt = j;
+		}
+		for (k = i; k < j; k++)
+			vec->v[k].pick = k;
+		if (first != SIZE_MAX && stmt != SIZE_MAX)
+			vec->v[first].pick = stmt;
+	}
+}
+
 static int read_all_lines(Dwarf *dw, struct line_table *vec)
 {
 	Dwarf_CU *cu = NULL;
@@ -83,6 +112,7 @@ static int read_all_lines(Dwarf *dw, struct line_table *vec)
 	}
 	if (vec->n)
 		qsort(vec->v, vec->n, sizeof(*vec->v), line_row_cmp);
+	pick_rows(vec);
 	return 0;
 }
 
@@ -119,7 +149,7 @@ const struct line_row *line_table_find(const struct line_table *vec, uint64_t ad
 		else
 			hi = mid;
 	}
-	return first < lo ? &vec->v[first] : NULL;
+	return first < lo ? &vec->v[vec->v[first].pick] : NULL;
 }
 
 /*

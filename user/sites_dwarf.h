@@ -47,6 +47,13 @@ struct line_row {
 	Dwarf_Line *line;	/* NULL: the end of a sequence, a gap follows */
 	const char *comp_dir;	/* the CU's DW_AT_comp_dir, or NULL */
 	size_t seq;		/* read order: ties sort like the table did */
+	/*
+	 * Index of the row line_table_find() returns for this row's address:
+	 * set on the address's first row that is no end of sequence (the
+	 * first is_stmt row there, else itself); the index of the row itself
+	 * on every other row.
+	 */
+	size_t pick;
 };
 
 struct line_table {
@@ -66,9 +73,13 @@ int line_table_read(Elf *elf, struct line_table *lt);
 void line_table_release(struct line_table *lt);
 
 /*
- * The row covering vaddr @addr: of the rows at the greatest address <=
- * @addr, the first in table order (at a function's entry, the line of its
- * opening).  NULL when @addr lies in no sequence.
+ * The line of the code at vaddr @addr, as a debugger would name it: of the
+ * rows at the greatest address <= @addr, the first is_stmt row in table
+ * order (at a function's entry, the line of its opening), or the first
+ * row when none there is a statement.  A row that is not a statement
+ * often belongs to code the compiler moved or merged (a hoisted load, a
+ * shared epilogue); it names the line only when nothing better starts
+ * there.  NULL when @addr lies in no sequence.
  */
 const struct line_row *line_table_find(const struct line_table *lt, uint64_t addr);
 

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +195,101 @@ static void test_lines_O2(void **state)
 	check_lines(FIX("lines-O2"));
 }
 
+/* ---- tests/fixtures/lines_rows.S: hand-written line tables -------------- */
+
+/* The vaddr of symbol @name in @path, from `nm`. */
+static uint64_t sym(const char *path, const char *name)
+{
+	char cmd[512], line[256];
+	uint64_t addr = 0;
+	bool found = false;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s'", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long a;
+		char type, n[128];
+
+		if (sscanf(line, "%llx %c %127s", &a, &type, n) == 3 && !strcmp(n, name)) {
+			addr = a;
+			found = true;
+		}
+	}
+	assert_int_equal(pclose(p), 0);
+	if (!found)
+		fail_msg("no symbol %s in %s", name, path);
+	return addr;
+}
+
+/* Sites of @kind of the lines-rows fixture, table finished. */
+static struct site_table *rows_table(enum site_kind kind)
+{
+	const struct site_options o = { .kind = kind };
+	struct site_table *t = site_table_new();
+	const char *why = NULL;
+	int err;
+
+	assert_non_null(t);
+	err = site_table_add_elf(t, FIX("lines-rows"), NULL, &o, &why);
+	if (err)
+		fail_msg("lines-rows: %d (%s)", err, why ? why : "");
+	site_table_finish(t);
+	return t;
+}
+
+/* The only site of @t at vaddr @addr. */
+static const struct site *site_at(const struct site_table *t, uint64_t addr)
+{
+	const struct site *found = NULL;
+
+	for (size_t i = 0; i < t->nsites; i++) {
+		if (t->sites[i].vaddr != addr)
+			continue;
+		if (found)
+			fail_msg("several sites at %#llx", (unsigned long long)addr);
+		found = &t->sites[i];
+	}
+	if (!found)
+		fail_msg("no site at %#llx", (unsigned long long)addr);
+	return found;
+}
+
+static const char *base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * A block is named by the first statement row at its leader, not by a
+ * non-statement row before it; with no statement row there, by the first
+ * row.
+ */
+static void test_bb_line_prefers_statement_rows(void **state)
+{
+	struct site_table *t = rows_table(SITE_KIND_BB);
+	static const struct {
+		const char *label;
+		unsigned line;
+	} want[] = {
+		{ "rows_pick", 10 }, { "rows_pick.b1", 12 }, { "rows_pick.b2", 13 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct site *s = site_at(t, sym(FIX("lines-rows"), want[i].label));
+
+		assert_non_null(s->file);
+		assert_string_equal(base(s->file), "rows.c");
+		if (s->line != want[i].line)
+			fail_msg("%s: line %u, want %u", want[i].label, s->line, want[i].line);
+	}
+	site_table_free(t);
+}
+
 /* Line sites without DWARF: a clear error, not an empty table. */
 static void test_lines_without_dwarf(void **state)
 {
@@ -238,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_lines_O0),
 		cmocka_unit_test(test_lines_O2),
 		cmocka_unit_test(test_lines_without_dwarf),
+		cmocka_unit_test(test_bb_line_prefers_statement_rows),
 		cmocka_unit_test(test_lines_deterministic),
 	};
 
