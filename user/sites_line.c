@@ -15,7 +15,9 @@
  * would report lines that ran as never run.
  *
  * Each site is probed on the cheapest instruction between its address
- * and the next site address, branch target, branch, call or ret.
+ * and the next site address, branch target, branch, call or ret.  The
+ * first row at a function's first address is its entry site
+ * (SITE_FUNC_ENTRY), and no other.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -175,7 +177,14 @@ static int function_lines(const struct code_ctx *ctx, const struct cand *c, size
 			.size = last->vaddr + last->len - in->vaddr,
 			.func = f->func,
 			.func_line = f->func_line,
-			.flags = in->vaddr == f->vaddr ? SITE_FUNC_ENTRY : 0,
+			/*
+			 * One entry site per function: the first row at its
+			 * first address, its opening line.  The other rows
+			 * there (views: inlined lines, a loop header) run as
+			 * often, and counting each as an entry would multiply
+			 * the function's calls.
+			 */
+			.flags = !k && c[0].addr == f->vaddr ? SITE_FUNC_ENTRY : 0,
 		};
 		s.file = c[k].file;
 		s.line = c[k].line;

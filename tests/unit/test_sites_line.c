@@ -162,13 +162,32 @@ static void check_lines(const char *path)
 		/* Each site knows its function and where its probe may go. */
 		assert_non_null(f);
 		assert_string_equal(s->func, f->name);
-		assert_int_equal(!!(s->flags & SITE_FUNC_ENTRY), s->vaddr == f->start);
+		/* Only at the function's start; one per function (below). */
+		if (s->flags & SITE_FUNC_ENTRY)
+			assert_int_equal(s->vaddr, f->start);
 		assert_true(s->size > 0);
 		assert_true(s->probe_offset >= s->offset);
 		assert_true(s->probe_offset < s->offset + s->size);
 		/* Sites at one address share one probe. */
 		if (i && s->vaddr == t->sites[i - 1].vaddr)
 			assert_int_equal(s->probe_offset, t->sites[i - 1].probe_offset);
+	}
+	/*
+	 * A function with sites at its start has exactly one entry site:
+	 * more would each count its calls (lcov's FNDA).
+	 */
+	for (i = 0; i < nf; i++) {
+		size_t at_start = 0, entries = 0;
+
+		for (size_t k = 0; k < t->nsites; k++) {
+			if (t->sites[k].vaddr != funcs[i].start)
+				continue;
+			at_start++;
+			entries += !!(t->sites[k].flags & SITE_FUNC_ENTRY);
+		}
+		if (entries != !!at_start)
+			fail_msg("%s: %s has %zu entry sites among the %zu at its start",
+				 path, funcs[i].name, entries, at_start);
 	}
 	qsort(got, t->nsites, sizeof(*got), row_cmp);
 	for (i = 0; i < nwant && i < t->nsites; i++)
@@ -290,6 +309,34 @@ static void test_bb_line_prefers_statement_rows(void **state)
 	site_table_free(t);
 }
 
+/*
+ * Three statements at a function's first address (views): only the first,
+ * its opening line, is the entry site.
+ */
+static void test_lines_one_entry_site(void **state)
+{
+	struct site_table *t = rows_table(SITE_KIND_LINE);
+	uint64_t start = sym(FIX("lines-rows"), "rows_views");
+	size_t at_start = 0;
+
+	(void)state;
+	for (size_t i = 0; i < t->nsites; i++) {
+		const struct site *s = &t->sites[i];
+
+		if (s->vaddr != start)
+			continue;
+		at_start++;
+		if (s->flags & SITE_FUNC_ENTRY) {
+			assert_string_equal(base(s->file), "rows.c");
+			assert_int_equal(s->line, 40);
+		} else {
+			assert_true(s->line != 40);
+		}
+	}
+	assert_int_equal(at_start, 3);
+	site_table_free(t);
+}
+
 /* Line sites without DWARF: a clear error, not an empty table. */
 static void test_lines_without_dwarf(void **state)
 {
@@ -335,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_lines_O2),
 		cmocka_unit_test(test_lines_without_dwarf),
 		cmocka_unit_test(test_bb_line_prefers_statement_rows),
+		cmocka_unit_test(test_lines_one_entry_site),
 		cmocka_unit_test(test_lines_deterministic),
 	};
 
