@@ -256,6 +256,16 @@ static size_t pos_of(const char *hay, const char *needle)
 	return (size_t)(p - hay);
 }
 
+/* How often @needle occurs in @hay. */
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 /* The checker itself must catch what it claims to. */
 static void test_xml_check_rejects(void **state)
 {
@@ -399,16 +409,20 @@ static void test_lines_rules(void **state)
 	line_report_free(NULL);
 }
 
-/* Two functions a macro defines on one line: the line ran, one of them did not. */
+/*
+ * Two functions a macro defines on one line: the line ran as often as both
+ * together (gcov: 3 + 5 calls on one line count 8), one of them did not.
+ */
 static void test_lines_shared_line(void **state)
 {
-	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 2 };
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 3 };
 	struct site s[] = {
 		{ .flags = E, .vaddr = 0x10, .func = "f_5", .file = "/t.h", .line = 58, .func_line = 58 },
 		{ .flags = E, .vaddr = 0x20, .func = "f_6", .file = "/t.h", .line = 58, .func_line = 58 },
+		{ .flags = E, .vaddr = 0x30, .func = "f_7", .file = "/t.h", .line = 58, .func_line = 58 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 2 };
-	const uint64_t totals[2] = { 60, 0 };
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 3 };
+	const uint64_t totals[3] = { 60, 0, 5 };
 	struct line_report *r;
 	const struct line_file *f;
 	char *got;
@@ -418,8 +432,8 @@ static void test_lines_shared_line(void **state)
 	assert_non_null(r);
 	f = &r->files[0];
 	assert_int_equal(f->nlines, 1);
-	assert_int_equal(f->lines[0].count, 60);
-	assert_int_equal(f->nfuncs, 2);
+	assert_int_equal(f->lines[0].count, 65);
+	assert_int_equal(f->nfuncs, 3);
 	assert_string_equal(f->funcs[0].name, "f_5");
 	assert_int_equal(f->funcs[0].lines[0].count, 60);
 	assert_string_equal(f->funcs[1].name, "f_6");
@@ -433,8 +447,128 @@ static void test_lines_shared_line(void **state)
 		"<method name=\"f_6\" signature=\"\" line-rate=\"0.0000\" branch-rate=\"0\" complexity=\"0\">\n"
 		"\t\t\t\t\t\t\t<lines>\n"
 		"\t\t\t\t\t\t\t\t<line number=\"58\" hits=\"0\"/>\n"));
-	assert_non_null(strstr(got, "\t\t\t\t\t\t<line number=\"58\" hits=\"60\"/>\n\t\t\t\t\t</lines>\n\t\t\t\t</class>"));
+	assert_non_null(strstr(got, "\t\t\t\t\t\t<line number=\"58\" hits=\"65\"/>\n\t\t\t\t\t</lines>\n\t\t\t\t</class>"));
 	free(got);
+}
+
+/*
+ * A static function in a header that two translation units include: two
+ * copies in one module, the second right after the first (nothing between
+ * them but its entry site tells them apart).  Its calls and each of its
+ * lines are summed over the copies, as lcov sums the two SF records gcov
+ * writes for the header: FNDA and DA of its lines agree.
+ */
+static void test_lines_header_copies(void **state)
+{
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 7 };
+	struct site s[] = {
+		/* lines_cov.c's copy: called 7 times, v < lo twice. */
+		{ .flags = E, .vaddr = 0x100, .func = "clamp", .file = "/h.h", .line = 12, .func_line = 12 },
+		{ .vaddr = 0x104, .func = "clamp", .file = "/h.h", .line = 13, .func_line = 12 },
+		{ .vaddr = 0x108, .func = "clamp", .file = "/h.h", .line = 14, .func_line = 12 },
+		/* lines_cov2.c's copy, its neighbour: called 12 times. */
+		{ .flags = E, .vaddr = 0x110, .func = "clamp", .file = "/h.h", .line = 12, .func_line = 12 },
+		{ .vaddr = 0x114, .func = "clamp", .file = "/h.h", .line = 13, .func_line = 12 },
+		{ .vaddr = 0x118, .func = "clamp", .file = "/h.h", .line = 14, .func_line = 12 },
+		{ .flags = E, .vaddr = 0x200, .func = "main", .file = "/a.c", .line = 3, .func_line = 3 },
+	};
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 7 };
+	const uint64_t totals[7] = { 7, 7, 2, 12, 12, 2, 1 };
+	struct line_report *r;
+	const struct line_file *f;
+	char *got;
+
+	(void)state;
+	r = line_report_new(&t, totals);
+	assert_non_null(r);
+	assert_int_equal(r->nfiles, 2);
+	f = &r->files[1];
+	assert_string_equal(f->path, "/h.h");
+	assert_int_equal(f->nlines, 3);
+	assert_int_equal(f->lines[0].count, 19);
+	assert_int_equal(f->lines[1].count, 19);
+	assert_int_equal(f->lines[2].count, 4);
+	assert_int_equal(f->nfuncs, 1);
+	assert_int_equal(f->funcs[0].count, 19);
+	assert_int_equal(f->funcs[0].nlines, 3);
+	assert_int_equal(f->funcs[0].lines[0].count, 19);
+	assert_int_equal(f->funcs[0].lines[2].count, 4);
+	line_report_free(r);
+
+	got = run_sink(&sink_lcov, &t, totals, &func_info, 0, NULL);
+	assert_non_null(strstr(got, "SF:/h.h\nFN:12,clamp\nFNDA:19,clamp\nFNF:1\nFNH:1\n"
+				    "DA:12,19\nDA:13,19\nDA:14,4\nLF:3\nLH:3\nend_of_record\n"));
+	free(got);
+}
+
+/*
+ * A function is listed in the file that defines it (where its entry site
+ * is), as gcov and lcov list it, not in every file it has code from:
+ * main's inlined atoi() puts lines of stdlib.h in main, and stdlib.h gets
+ * those lines but no function.  Its method in Cobertura holds its lines
+ * of its own file.
+ */
+static void test_lines_function_file(void **state)
+{
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 4 };
+	struct site s[] = {
+		{ .flags = E, .vaddr = 0x10, .func = "main", .file = "/a.c", .line = 5, .func_line = 5 },
+		{ .vaddr = 0x14, .func = "main", .file = "/usr/include/stdlib.h", .line = 364, .func_line = 5 },
+		{ .vaddr = 0x18, .func = "main", .file = "/a.c", .line = 6, .func_line = 5 },
+		/* No entry site (refused): the file of its first line, then any. */
+		{ .vaddr = 0x30, .func = "g", .file = "/b.h", .line = 2, .func_line = 9 },
+	};
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 4 };
+	const uint64_t totals[4] = { 1, 1, 1, 3 };
+	char *got;
+
+	(void)state;
+	got = run_sink(&sink_lcov, &t, totals, &func_info, 0, NULL);
+	assert_string_equal(got,
+		"TN:\n"
+		"SF:/a.c\nFN:5,main\nFNDA:1,main\nFNF:1\nFNH:1\n"
+		"DA:5,1\nDA:6,1\nLF:2\nLH:2\nend_of_record\n"
+		"SF:/b.h\nFN:9,g\nFNDA:3,g\nFNF:1\nFNH:1\n"
+		"DA:2,3\nLF:1\nLH:1\nend_of_record\n"
+		"SF:/usr/include/stdlib.h\nFNF:0\nFNH:0\n"
+		"DA:364,1\nLF:1\nLH:1\nend_of_record\n");
+	free(got);
+
+	set_epoch();
+	got = run_sink(&sink_cobertura, &t, totals, &func_info, 0, NULL);
+	assert_non_null(strstr(got,
+		"<method name=\"main\" signature=\"\" line-rate=\"1.0000\" branch-rate=\"0\" complexity=\"0\">\n"
+		"\t\t\t\t\t\t\t<lines>\n"
+		"\t\t\t\t\t\t\t\t<line number=\"5\" hits=\"1\"/>\n"
+		"\t\t\t\t\t\t\t\t<line number=\"6\" hits=\"1\"/>\n"
+		"\t\t\t\t\t\t\t</lines>\n"));
+	assert_int_equal(count_of(got, "<method name=\"main\""), 1);
+	free(got);
+}
+
+/*
+ * A table that flags several sites at one function start as entries (site
+ * files of earlier versions, line sites at -O2): they are one call each
+ * time, not several.
+ */
+static void test_lines_entries_at_one_address(void **state)
+{
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 3 };
+	struct site s[] = {
+		{ .flags = E, .vaddr = 0x10, .func = "f", .file = "/a.c", .line = 5, .func_line = 5 },
+		{ .flags = E, .vaddr = 0x10, .func = "f", .file = "/a.c", .line = 6, .func_line = 5 },
+		{ .vaddr = 0x18, .func = "f", .file = "/a.c", .line = 7, .func_line = 5 },
+	};
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 3 };
+	const uint64_t totals[3] = { 10, 10, 30 };
+	struct line_report *r;
+
+	(void)state;
+	r = line_report_new(&t, totals);
+	assert_non_null(r);
+	assert_int_equal(r->files[0].nfuncs, 1);
+	assert_int_equal(r->files[0].funcs[0].count, 10);
+	line_report_free(r);
 }
 
 /* Files sorted by path whatever the table's (module, vaddr) order. */
@@ -774,6 +908,15 @@ static void test_cobertura_escaping(void **state)
 	free(got);
 }
 
+/* CLOCK_REALTIME in milliseconds: time() runs on a coarser clock. */
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}
+
 /* The timestamp attribute's value in @xml. */
 static unsigned long long xml_timestamp(const char *xml)
 {
@@ -800,9 +943,9 @@ static void test_cobertura_timestamp_ms(void **state)
 			assert_int_equal(setenv("SOURCE_DATE_EPOCH", env[i], 1), 0);
 		else
 			assert_int_equal(unsetenv("SOURCE_DATE_EPOCH"), 0);
-		before = (unsigned long long)time(NULL) * 1000;
+		before = now_ms();
 		xml = run_sink(&sink_cobertura, &a_table, a_totals, &func_info, 0, NULL);
-		after = (unsigned long long)time(NULL) * 1000 + 999;
+		after = now_ms();
 		got = xml_timestamp(xml);
 		if (got < before || got > after)
 			fail_msg("SOURCE_DATE_EPOCH=%s: timestamp %llu not in [%llu, %llu]",
@@ -1000,6 +1143,9 @@ int main(void)
 		cmocka_unit_test(test_options_refuse_drcov_line),
 		cmocka_unit_test(test_lines_rules),
 		cmocka_unit_test(test_lines_shared_line),
+		cmocka_unit_test(test_lines_header_copies),
+		cmocka_unit_test(test_lines_function_file),
+		cmocka_unit_test(test_lines_entries_at_one_address),
 		cmocka_unit_test(test_lines_file_order),
 		cmocka_unit_test(test_lcov_func_sites_exact),
 		cmocka_unit_test(test_lcov_line_sites_exact),
