@@ -58,7 +58,14 @@ struct site_module {
 
 enum site_flags {
 	SITE_ALIAS = 1u << 0,	/* other symbols name the same address */
-	SITE_FUNC_ENTRY = 1u << 1,	/* the site is at its function's first instruction */
+	SITE_FUNC_ENTRY = 1u << 1,	/* the function's entry site: one per function,
+					 * at its first instruction */
+	/*
+	 * Line sites: control can reach the site's line here from code of
+	 * another line, so each execution is one more of the line
+	 * (sites_line.c says when; sinks/lines.h how reports use it).
+	 */
+	SITE_ENTERS_LINE = 1u << 2,
 };
 
 /* What a site stands for; one kind per table (--sites). */

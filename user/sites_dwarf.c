@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -152,6 +153,32 @@ const struct line_row *line_table_find(const struct line_table *vec, uint64_t ad
 	return first < lo ? &vec->v[vec->v[first].pick] : NULL;
 }
 
+size_t line_table_lower_bound(const struct line_table *vec, uint64_t addr)
+{
+	size_t lo = 0, hi = vec->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (vec->v[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct line_row *line_table_cover(const struct line_table *vec, uint64_t addr)
+{
+	/* n = number of rows at or below @addr. */
+	size_t n = addr == UINT64_MAX ? vec->n : line_table_lower_bound(vec, addr + 1);
+
+	/* Ends of sequences sort first: a last row that is one is a gap. */
+	if (!n || !vec->v[n - 1].line)
+		return NULL;
+	return &vec->v[n - 1];
+}
+
 /*
  * libdw leaves a name relative when the line table's directory is (gcc
  * writes the directory as given on its command line): complete it with
@@ -214,6 +241,44 @@ int line_row_source(const struct line_row *row, struct site_strings *strings,
 		return -ENOMEM;
 	*line = lineno;
 	return 0;
+}
+
+/* The file name of @row as line_row_source() completes it, in @buf or not. */
+static const char *row_path(const struct line_row *row, const char *name, char **buf)
+{
+	*buf = NULL;
+	if (name[0] == '/' || !row->comp_dir || row->comp_dir[0] != '/')
+		return name;
+	if (asprintf(buf, "%s/%s", row->comp_dir, name) < 0) {
+		*buf = NULL;
+		return NULL;
+	}
+	return *buf;
+}
+
+int line_rows_same_line(const struct line_row *a, const struct line_row *b)
+{
+	const char *na, *nb, *pa, *pb;
+	char *ba, *bb;
+	int la, lb, same;
+
+	if (!a || !b || !a->line || !b->line)
+		return 0;
+	if (dwarf_lineno(a->line, &la) || dwarf_lineno(b->line, &lb) || la != lb || la <= 0)
+		return 0;
+	na = dwarf_linesrc(a->line, NULL, NULL);
+	nb = dwarf_linesrc(b->line, NULL, NULL);
+	if (!na || !nb || !*na || !*nb)
+		return 0;
+	/* One CU's rows share its file table and directory: the usual case. */
+	if (a->comp_dir == b->comp_dir && (na == nb || !strcmp(na, nb)))
+		return 1;
+	pa = row_path(a, na, &ba);
+	pb = row_path(b, nb, &bb);
+	same = pa && pb ? !strcmp(pa, pb) : -ENOMEM;
+	free(ba);
+	free(bb);
+	return same;
 }
 
 int line_table_fill(const struct line_table *lt, struct site_strings *strings,

@@ -83,6 +83,24 @@ void line_table_release(struct line_table *lt);
  */
 const struct line_row *line_table_find(const struct line_table *lt, uint64_t addr);
 
+/* Index of the first row of @lt at a vaddr >= @addr (lt->n if none). */
+size_t line_table_lower_bound(const struct line_table *lt, uint64_t addr);
+
+/*
+ * The row whose line the instruction at vaddr @addr belongs to: the last
+ * row in table order at the greatest address <= @addr (rows before it at
+ * that address are statements with no code of their own, DWARF 5 views),
+ * statement or not.  NULL when @addr lies in no sequence.
+ */
+const struct line_row *line_table_cover(const struct line_table *lt, uint64_t addr);
+
+/*
+ * 1 when rows @a and @b (either may be NULL) name the same source line of
+ * the same file (compared as line_row_source() names them), 0 when not,
+ * -ENOMEM.
+ */
+int line_rows_same_line(const struct line_row *a, const struct line_row *b);
+
 /* Whether @row (not an end of sequence) begins a statement. */
 bool line_row_is_stmt(const struct line_row *row);
 

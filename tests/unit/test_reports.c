@@ -571,6 +571,47 @@ static void test_lines_entries_at_one_address(void **state)
 	line_report_free(r);
 }
 
+/*
+ * A line's count is how often control entered it (sites that enter it,
+ * SITE_ENTERS_LINE, added up), or its largest site count when that is
+ * more.  A for at -O0 (line 2): its init and increment enter it, its
+ * condition continues it, so it ran 1 + 5 times as gcov counts, not 6 + 5
+ * + 1 and not 5.  An unrolled loop's header (line 3): each copy enters it.
+ * Line 4 is entered where no statement row begins: its largest count.
+ */
+static void test_lines_entries(void **state)
+{
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 9 };
+	struct site s[] = {
+		{ .flags = E | SITE_ENTERS_LINE, .vaddr = 0x10, .func = "f", .file = "/a.c", .line = 1, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x14, .func = "f", .file = "/a.c", .line = 2, .func_line = 1 },
+		{ .vaddr = 0x18, .func = "f", .file = "/a.c", .line = 2, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x1c, .func = "f", .file = "/a.c", .line = 2, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x20, .func = "f", .file = "/a.c", .line = 3, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x24, .func = "f", .file = "/a.c", .line = 3, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x28, .func = "f", .file = "/a.c", .line = 3, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x30, .func = "f", .file = "/a.c", .line = 4, .func_line = 1 },
+		{ .vaddr = 0x34, .func = "f", .file = "/a.c", .line = 4, .func_line = 1 },
+	};
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 9 };
+	const uint64_t totals[9] = { 1, 1, 6, 5, 7, 6, 5, 2, 9 };
+	struct line_report *r;
+	const struct line_file *f;
+
+	(void)state;
+	r = line_report_new(&t, totals);
+	assert_non_null(r);
+	f = &r->files[0];
+	assert_int_equal(f->nlines, 4);
+	assert_int_equal(f->lines[0].count, 1);
+	assert_int_equal(f->lines[1].count, 1 + 5);
+	assert_int_equal(f->lines[2].count, 7 + 6 + 5);
+	assert_int_equal(f->lines[3].count, 9);
+	assert_int_equal(f->funcs[0].count, 1);
+	assert_int_equal(f->funcs[0].lines[1].count, 6);
+	line_report_free(r);
+}
+
 /* Files sorted by path whatever the table's (module, vaddr) order. */
 static void test_lines_file_order(void **state)
 {
@@ -1146,6 +1187,7 @@ int main(void)
 		cmocka_unit_test(test_lines_header_copies),
 		cmocka_unit_test(test_lines_function_file),
 		cmocka_unit_test(test_lines_entries_at_one_address),
+		cmocka_unit_test(test_lines_entries),
 		cmocka_unit_test(test_lines_file_order),
 		cmocka_unit_test(test_lcov_func_sites_exact),
 		cmocka_unit_test(test_lcov_line_sites_exact),

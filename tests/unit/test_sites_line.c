@@ -337,6 +337,46 @@ static void test_lines_one_entry_site(void **state)
 	site_table_free(t);
 }
 
+/*
+ * Which line sites enter their line (SITE_ENTERS_LINE) and which only
+ * continue it, as lines_rows.S documents each row, function by function
+ * in address order ("F" the function's entry site, "e" enters).
+ */
+static void test_lines_enter_or_continue(void **state)
+{
+	static const struct {
+		const char *func;
+		const char *sites;	/* "FILE:LINE:FLAGS ..." in table order */
+	} want[] = {
+		{ "rows_pick", "rows.c:10:Fe rows.c:12:e rows.c:14:e" },
+		{ "rows_loop", "rows.c:20:Fe rows.c:21:e rows.c:22:e rows.c:21:e rows.c:21: rows.c:23:e" },
+		{ "rows_while", "rows.c:30:Fe rows.c:31:e rows.c:32:e rows.c:31: rows.c:33:e" },
+		{ "rows_views", "rows.h:5:e rows.c:40:Fe rows.c:41:e rows.c:41: rows.c:42:e" },
+	};
+	struct site_table *t = rows_table(SITE_KIND_LINE);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char got[512] = "";
+		size_t len = 0;
+
+		for (size_t k = 0; k < t->nsites; k++) {
+			const struct site *s = &t->sites[k];
+
+			if (strcmp(s->func, want[i].func))
+				continue;
+			len += snprintf(got + len, sizeof(got) - len, "%s%s:%u:%s%s", len ? " " : "",
+					base(s->file), s->line,
+					s->flags & SITE_FUNC_ENTRY ? "F" : "",
+					s->flags & SITE_ENTERS_LINE ? "e" : "");
+			assert_true(len < sizeof(got));
+		}
+		if (strcmp(got, want[i].sites))
+			fail_msg("%s: sites %s, want %s", want[i].func, got, want[i].sites);
+	}
+	site_table_free(t);
+}
+
 /* Line sites without DWARF: a clear error, not an empty table. */
 static void test_lines_without_dwarf(void **state)
 {
@@ -383,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_lines_without_dwarf),
 		cmocka_unit_test(test_bb_line_prefers_statement_rows),
 		cmocka_unit_test(test_lines_one_entry_site),
+		cmocka_unit_test(test_lines_enter_or_continue),
 		cmocka_unit_test(test_lines_deterministic),
 	};
 

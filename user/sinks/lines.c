@@ -31,6 +31,7 @@ struct copy {
 struct hit {
 	const char *file;
 	uint32_t line;
+	uint32_t entries;	/* how often each run of the site enters the line */
 	size_t copy;
 	uint64_t count;
 };
@@ -177,10 +178,16 @@ static size_t split_copies(const struct site_table *t, const uint64_t *totals,
 	return n;
 }
 
+/* Saturating, like add_sat(). */
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
 /*
- * The lines of @h[0..n), sorted by (line, copy): per copy the largest
- * count among its hits, summed over the copies.  Writes them at @out and
- * returns how many.
+ * The lines of @h[0..n), sorted by (line, copy): per copy the entries into
+ * the line its hits saw, or its hits' largest count when that is more;
+ * summed over the copies.  Writes them at @out and returns how many.
  */
 static size_t count_lines(const struct hit *h, size_t n, struct line_count *out)
 {
@@ -192,12 +199,14 @@ static size_t count_lines(const struct hit *h, size_t n, struct line_count *out)
 
 		while (i < n && h[i].line == line) {
 			size_t copy = h[i].copy;
-			uint64_t max = 0;
+			uint64_t max = 0, entered = 0;
 
-			for (; i < n && h[i].line == line && h[i].copy == copy; i++)
+			for (; i < n && h[i].line == line && h[i].copy == copy; i++) {
 				if (h[i].count > max)
 					max = h[i].count;
-			sum = add_sat(sum, max);
+				entered = add_sat(entered, mul_sat(h[i].count, h[i].entries));
+			}
+			sum = add_sat(sum, entered > max ? entered : max);
 		}
 		out[nout++] = (struct line_count){ line, sum };
 	}
@@ -341,7 +350,13 @@ struct line_report *line_report_new(const struct site_table *t,
 		const struct site *s = &t->sites[i];
 
 		if (s->file && s->line)
-			b.hits[nhits++] = (struct hit){ s->file, s->line, b.site_copy[i], totals[i] };
+			b.hits[nhits++] = (struct hit){
+				.file = s->file,
+				.line = s->line,
+				.entries = !!(s->flags & SITE_ENTERS_LINE),
+				.copy = b.site_copy[i],
+				.count = totals[i],
+			};
 	}
 	qsort(b.hits, nhits, sizeof(*b.hits), cmp_hits);
 

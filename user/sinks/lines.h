@@ -10,13 +10,18 @@
  *                   that includes it.  A copy is a run of sites in table
  *                   order with one module and function name, and begins
  *                   anew at every entry site (SITE_FUNC_ENTRY).
- *   line count      per copy, the largest count among its sites on that
- *                   (file, line) - a line's several rows or blocks are one
- *                   execution of the line, not several; summed over the
- *                   copies, since each copy (and each function a macro
+ *   line count      per copy, how often control entered the line: the
+ *                   sum of the counts of its sites that enter it
+ *                   (SITE_ENTERS_LINE: reached from another line's code,
+ *                   sites_line.c), or the largest count among its sites on
+ *                   that (file, line) when that is more (a line entered
+ *                   where no statement row begins).  Sites that only
+ *                   continue a line (its for's condition after its init)
+ *                   add nothing: they are the same execution.  Summed over
+ *                   the copies, since each copy (and each function a macro
  *                   puts on one line) runs the line separately.  gcov
- *                   counts the same way, and lcov adds up the records gcov
- *                   writes for each translation unit.
+ *                   counts a line's entries the same way, and lcov adds up
+ *                   the records gcov writes for each translation unit.
  *   copy count      its entry site's count (the largest, if a table flags
  *                   several at one address); with no entry site, the
  *                   largest count among its sites.
