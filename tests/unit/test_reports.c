@@ -356,7 +356,7 @@ static void test_lines_rules(void **state)
 	const struct line_file *f;
 
 	(void)state;
-	r = line_report_new(&b_table, b_totals);
+	r = line_report_new(&b_table, b_totals, true);
 	assert_non_null(r);
 	/* /s/b.c has only a line-0 site of a function without a line. */
 	assert_int_equal(r->nfiles, 1);
@@ -428,7 +428,7 @@ static void test_lines_shared_line(void **state)
 	char *got;
 
 	(void)state;
-	r = line_report_new(&t, totals);
+	r = line_report_new(&t, totals, true);
 	assert_non_null(r);
 	f = &r->files[0];
 	assert_int_equal(f->nlines, 1);
@@ -479,7 +479,7 @@ static void test_lines_header_copies(void **state)
 	char *got;
 
 	(void)state;
-	r = line_report_new(&t, totals);
+	r = line_report_new(&t, totals, true);
 	assert_non_null(r);
 	assert_int_equal(r->nfiles, 2);
 	f = &r->files[1];
@@ -564,7 +564,7 @@ static void test_lines_entries_at_one_address(void **state)
 	struct line_report *r;
 
 	(void)state;
-	r = line_report_new(&t, totals);
+	r = line_report_new(&t, totals, true);
 	assert_non_null(r);
 	assert_int_equal(r->files[0].nfuncs, 1);
 	assert_int_equal(r->files[0].funcs[0].count, 10);
@@ -599,7 +599,7 @@ static void test_lines_entries(void **state)
 	const struct line_file *f;
 
 	(void)state;
-	r = line_report_new(&t, totals);
+	r = line_report_new(&t, totals, true);
 	assert_non_null(r);
 	f = &r->files[0];
 	assert_int_equal(f->nlines, 4);
@@ -610,6 +610,21 @@ static void test_lines_entries(void **state)
 	assert_int_equal(f->funcs[0].count, 1);
 	assert_int_equal(f->funcs[0].lines[1].count, 6);
 	line_report_free(r);
+
+	/*
+	 * Counts that are not executions (once mode: 1 per site that ran;
+	 * ukcov report: drains with hits) do not add up: a line gets the
+	 * largest.  lcov and cobertura tell from the run's mode.
+	 */
+	r = line_report_new(&t, totals, false);
+	assert_non_null(r);
+	f = &r->files[0];
+	assert_int_equal(f->lines[1].count, 6);
+	assert_int_equal(f->lines[2].count, 7);
+	line_report_free(r);
+	assert_true(line_totals_are_runs("count"));
+	assert_false(line_totals_are_runs("once"));
+	assert_false(line_totals_are_runs("drains (counts are drains-with-hits, not hits)"));
 }
 
 /* Files sorted by path whatever the table's (module, vaddr) order. */
@@ -627,7 +642,7 @@ static void test_lines_file_order(void **state)
 	struct line_report *r;
 
 	(void)state;
-	r = line_report_new(&t, totals);
+	r = line_report_new(&t, totals, true);
 	assert_non_null(r);
 	assert_int_equal(r->nfiles, 3);
 	assert_string_equal(r->files[0].path, "/a.c");

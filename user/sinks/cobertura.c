@@ -236,8 +236,7 @@ static int cobertura_finish(struct sink *s, const struct site_table *t,
 	size_t i, j;
 	int err = 0;
 
-	(void)info;
-	r = line_report_new(t, totals);
+	r = line_report_new(t, totals, line_totals_are_runs(info ? info->mode : NULL));
 	if (!r)
 		return -errno;
 	files = calloc(r->nfiles ?: 1, sizeof(*files));

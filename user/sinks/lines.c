@@ -186,10 +186,11 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
 
 /*
  * The lines of @h[0..n), sorted by (line, copy): per copy the entries into
- * the line its hits saw, or its hits' largest count when that is more;
- * summed over the copies.  Writes them at @out and returns how many.
+ * the line its hits saw, or its hits' largest count when that is more
+ * (only the latter unless @runs); summed over the copies.  Writes them at
+ * @out and returns how many.
  */
-static size_t count_lines(const struct hit *h, size_t n, struct line_count *out)
+static size_t count_lines(const struct hit *h, size_t n, bool runs, struct line_count *out)
 {
 	size_t nout = 0, i = 0;
 
@@ -206,7 +207,7 @@ static size_t count_lines(const struct hit *h, size_t n, struct line_count *out)
 					max = h[i].count;
 				entered = add_sat(entered, mul_sat(h[i].count, h[i].entries));
 			}
-			sum = add_sat(sum, entered > max ? entered : max);
+			sum = add_sat(sum, runs && entered > max ? entered : max);
 		}
 		out[nout++] = (struct line_count){ line, sum };
 	}
@@ -222,6 +223,7 @@ struct build {
 	const char **func_file;	/* each function's file */
 	struct hit *hits;	/* hits at most */
 	struct hit *scratch;	/* hits at most */
+	bool runs;		/* the totals count executions */
 };
 
 /*
@@ -285,7 +287,7 @@ static void file_funcs(struct build *b, struct line_file *f, size_t first, size_
 		while (j < ns && b->copies[b->scratch[j].copy].func == i)
 			j++;
 		fn.lines = *flines;
-		fn.nlines = count_lines(b->scratch + k, j - k, *flines);
+		fn.nlines = count_lines(b->scratch + k, j - k, b->runs, *flines);
 		*flines += fn.nlines;
 		/* Ascending: the first is the function's smallest line. */
 		if (!fn.line && fn.nlines)
@@ -309,11 +311,11 @@ static void build_free(struct build *b)
 }
 
 struct line_report *line_report_new(const struct site_table *t,
-				    const uint64_t *totals)
+				    const uint64_t *totals, bool runs)
 {
 	size_t nsites = t->nsites, ncopies, nfuncs, nhits = 0, hi, fi, i;
 	struct line_report *r;
-	struct build b = {};
+	struct build b = { .runs = runs };
 	struct line_count *lines, *flines;
 	struct line_func *funcs;
 	int err = -ENOMEM;
@@ -349,7 +351,7 @@ struct line_report *line_report_new(const struct site_table *t,
 	for (i = 0, nhits = 0; i < nsites; i++) {
 		const struct site *s = &t->sites[i];
 
-		if (s->file && s->line)
+		if (s->file && s->line) {
 			b.hits[nhits++] = (struct hit){
 				.file = s->file,
 				.line = s->line,
@@ -357,6 +359,7 @@ struct line_report *line_report_new(const struct site_table *t,
 				.copy = b.site_copy[i],
 				.count = totals[i],
 			};
+		}
 	}
 	qsort(b.hits, nhits, sizeof(*b.hits), cmp_hits);
 
@@ -377,7 +380,7 @@ struct line_report *line_report_new(const struct site_table *t,
 		for (fj = fi; fj < nfuncs && !str_cmp(b.func_file[fj], f->path); fj++)
 			;
 		f->lines = lines;
-		f->nlines = count_lines(b.hits + hi, hj - hi, lines);
+		f->nlines = count_lines(b.hits + hi, hj - hi, runs, lines);
 		lines += f->nlines;
 		f->funcs = funcs;
 		file_funcs(&b, f, fi, fj, b.hits + hi, hj - hi, &flines);

@@ -43,8 +43,10 @@
 #ifndef UKCOV_SINKS_LINES_H
 #define UKCOV_SINKS_LINES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct site_table;
 
@@ -88,11 +90,20 @@ struct line_report {
 
 /*
  * Aggregates @t with @totals (totals[i] is site i's count over the run).
- * The report points into @t's strings: free it before @t.  Returns NULL and
- * sets errno (ENOMEM) on failure.
+ * @runs says the totals count executions; when they do not (once mode: 1
+ * for a site that ran; `ukcov report`: drains that saw the site), adding
+ * up a line's entering sites means nothing, and a line's count per copy
+ * is its largest site count.  The report points into @t's strings: free
+ * it before @t.  Returns NULL and sets errno (ENOMEM) on failure.
  */
 struct line_report *line_report_new(const struct site_table *t,
-				     const uint64_t *totals);
+				     const uint64_t *totals, bool runs);
+
+/* Whether the totals of a run of run_info mode @mode count executions. */
+static inline bool line_totals_are_runs(const char *mode)
+{
+	return !mode || !strcmp(mode, "count");
+}
 
 /* Frees @r.  Accepts NULL. */
 void line_report_free(struct line_report *r);
