@@ -29,6 +29,13 @@ void site_strings_free(struct site_strings *s);
 char *site_strings_intern(struct site_strings *s, const char *str);
 
 /*
+ * @size bytes of zeroed storage that live as long as @s, aligned for any
+ * of the table's structs (the rows of bb sites).  Returns NULL and sets
+ * errno on allocation failure.
+ */
+void *site_strings_alloc(struct site_strings *s, size_t size);
+
+/*
  * Appends module @m and its @n sites, whose strings @t already owns, as the
  * table's last module (first_site, nsites and each site's module index are
  * set here).  Returns 0, -ENOMEM or -E2BIG; @t is unchanged on failure.

@@ -377,6 +377,134 @@ static void test_lines_enter_or_continue(void **state)
 	site_table_free(t);
 }
 
+/*
+ * A basic block lists the lines of the statement rows inside it, each with
+ * how many of them enter the line (lines_rows.S): "FILE:LINE:ENTRIES"
+ * per row, blocks in address order separated by " | ".
+ */
+static void test_bb_rows(void **state)
+{
+	static const struct {
+		const char *func;
+		const char *blocks;
+	} want[] = {
+		{ "rows_pick", "rows.c:10:1 | rows.c:12:1 | rows.c:14:1" },
+		{ "rows_loop", "rows.c:20:1 rows.c:21:1 | rows.c:21:1 rows.c:22:1 | rows.c:21:0 | rows.c:23:1" },
+		{ "rows_while", "rows.c:30:1 rows.c:31:1 | rows.c:32:1 | rows.c:31:0 | rows.c:33:1" },
+		{ "rows_views", "rows.c:40:1 rows.c:41:1 rows.c:42:1 rows.h:5:1" },
+	};
+	struct site_table *t = rows_table(SITE_KIND_BB);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char got[512] = "";
+		size_t len = 0;
+
+		for (size_t k = 0; k < t->nsites; k++) {
+			const struct site *s = &t->sites[k];
+
+			if (strcmp(s->func, want[i].func))
+				continue;
+			assert_true(s->flags & SITE_ROWS);
+			if (len)
+				len += snprintf(got + len, sizeof(got) - len, " |");
+			for (uint32_t r = 0; r < s->nrows; r++)
+				len += snprintf(got + len, sizeof(got) - len, "%s%s:%u:%u", len ? " " : "",
+						base(s->rows[r].file), s->rows[r].line,
+						s->rows[r].entries);
+			assert_true(len < sizeof(got));
+		}
+		if (strcmp(got, want[i].blocks))
+			fail_msg("%s: blocks %s, want %s", want[i].func, got, want[i].blocks);
+	}
+	site_table_free(t);
+}
+
+/* (function, file, line) and how many of its sites or rows enter it. */
+struct line_tally {
+	const char *func, *file;
+	uint32_t line, entries;
+};
+
+static int tally_cmp(const void *pa, const void *pb)
+{
+	const struct line_tally *a = pa, *b = pb;
+	int c = strcmp(a->func, b->func);
+
+	if (!c)
+		c = strcmp(a->file, b->file);
+	if (!c)
+		c = (a->line > b->line) - (a->line < b->line);
+	return c;
+}
+
+/* Folds @n tallies, sorted, into one per (function, file, line). */
+static size_t tally_fold(struct line_tally *v, size_t n)
+{
+	size_t j = 0;
+
+	qsort(v, n, sizeof(*v), tally_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (j && !tally_cmp(&v[j - 1], &v[i]))
+			v[j - 1].entries += v[i].entries;
+		else
+			v[j++] = v[i];
+	}
+	return j;
+}
+
+/*
+ * On compiled code (-O0 and -O2), the blocks hold exactly the rows line
+ * sites are made of: every (function, file, line) of a line site is a row
+ * of some block of that function, and as many of the line's sites enter
+ * it as the blocks' rows say.  So bb and line sites give a report the
+ * same lines with the same counts.
+ */
+static void check_bb_rows_are_line_sites(const char *path)
+{
+	static struct line_tally lt[8192], bt[8192];
+	struct site_table *l = site_table_new(), *b = site_table_new();
+	const struct site_options ol = { .kind = SITE_KIND_LINE }, ob = { .kind = SITE_KIND_BB };
+	size_t nl = 0, nb = 0, i;
+
+	assert_int_equal(site_table_add_elf(l, path, NULL, &ol, NULL), 0);
+	assert_int_equal(site_table_add_elf(b, path, NULL, &ob, NULL), 0);
+	assert_int_equal(l->modules[0].nrefused, 0);
+	assert_int_equal(b->modules[0].nrefused, 0);
+	for (i = 0; i < l->nsites; i++) {
+		assert_true(nl < 8192);
+		lt[nl++] = (struct line_tally){ l->sites[i].func, l->sites[i].file, l->sites[i].line,
+						!!(l->sites[i].flags & SITE_ENTERS_LINE) };
+	}
+	for (i = 0; i < b->nsites; i++) {
+		assert_true(b->sites[i].flags & SITE_ROWS);
+		for (uint32_t r = 0; r < b->sites[i].nrows; r++) {
+			assert_true(nb < 8192);
+			bt[nb++] = (struct line_tally){ b->sites[i].func, b->sites[i].rows[r].file,
+							b->sites[i].rows[r].line,
+							b->sites[i].rows[r].entries };
+		}
+	}
+	nl = tally_fold(lt, nl);
+	nb = tally_fold(bt, nb);
+	for (i = 0; i < nl && i < nb; i++)
+		if (tally_cmp(&lt[i], &bt[i]) || lt[i].entries != bt[i].entries)
+			fail_msg("%s: line sites %s %s:%u (%u entering), blocks %s %s:%u (%u)", path,
+				 lt[i].func, base(lt[i].file), lt[i].line, lt[i].entries,
+				 bt[i].func, base(bt[i].file), bt[i].line, bt[i].entries);
+	assert_int_equal(nl, nb);
+	assert_true(nl > 20);
+	site_table_free(l);
+	site_table_free(b);
+}
+
+static void test_bb_rows_are_line_sites(void **state)
+{
+	(void)state;
+	check_bb_rows_are_line_sites(FIX("lines-O0"));
+	check_bb_rows_are_line_sites(FIX("lines-O2"));
+}
+
 /* Line sites without DWARF: a clear error, not an empty table. */
 static void test_lines_without_dwarf(void **state)
 {
@@ -424,6 +552,8 @@ int main(void)
 		cmocka_unit_test(test_bb_line_prefers_statement_rows),
 		cmocka_unit_test(test_lines_one_entry_site),
 		cmocka_unit_test(test_lines_enter_or_continue),
+		cmocka_unit_test(test_bb_rows),
+		cmocka_unit_test(test_bb_rows_are_line_sites),
 		cmocka_unit_test(test_lines_deterministic),
 	};
 

@@ -326,7 +326,10 @@ struct line_report *line_report_new(const struct site_table *t,
 	for (i = 0; i < nsites; i++) {
 		const struct site *s = &t->sites[i];
 
-		nhits += s->file && s->line;
+		if (s->flags & SITE_ROWS)
+			nhits += s->nrows;
+		else
+			nhits += s->file && s->line;
 		r->sites_without_file += !s->file;
 	}
 	/* calloc(0) may return NULL: ask for at least one of each. */
@@ -351,7 +354,17 @@ struct line_report *line_report_new(const struct site_table *t,
 	for (i = 0, nhits = 0; i < nsites; i++) {
 		const struct site *s = &t->sites[i];
 
-		if (s->file && s->line) {
+		/* A block counts on the lines it runs, not on its leader's. */
+		if (s->flags & SITE_ROWS) {
+			for (uint32_t k = 0; k < s->nrows; k++)
+				b.hits[nhits++] = (struct hit){
+					.file = s->rows[k].file,
+					.line = s->rows[k].line,
+					.entries = s->rows[k].entries,
+					.copy = b.site_copy[i],
+					.count = totals[i],
+				};
+		} else if (s->file && s->line) {
 			b.hits[nhits++] = (struct hit){
 				.file = s->file,
 				.line = s->line,

@@ -36,6 +36,10 @@
  *   function's lines  its lines in its own file, counted as above from
  *                   its own copies only.
  *
+ * A basic block with rows (SITE_ROWS) counts on each line it holds a
+ * statement row of, as the line sites of those rows would (a row's
+ * entries stand for its SITE_ENTERS_LINE), and not on its own file:line.
+ *
  * Sites without a source file are in no file; sites with a file but line
  * 0 count toward their function only.  Everything is sorted: files by path
  * (strcmp), lines ascending, functions by line then name.
