@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of line sites (user/sites_line.c) on tests/fixtures/lines_cov.c
- * built with -g at -O0 and -O2.
+ * (with lines_cov2.c) built with -g at -O0 and -O2, and of line and bb
+ * sites on the hand-written line tables of tests/fixtures/lines_rows.S.
  *
  * Truth: the line table as binutils decodes it (objdump
  * --dwarf=decodedline) and the function ranges nm reports, read here with
