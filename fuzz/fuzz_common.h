@@ -114,6 +114,11 @@ static inline void fuzz_check_same_table(const struct site_table *a, const struc
 		fuzz_check(x->line == y->line && x->func_line == y->func_line);
 		fuzz_check(!strcmp(x->func, y->func));
 		fuzz_check(!fuzz_strcmp_null(x->file, y->file));
+		fuzz_check(x->nrows == y->nrows);
+		for (uint32_t r = 0; r < x->nrows; r++)
+			fuzz_check(!strcmp(x->rows[r].file, y->rows[r].file) &&
+				   x->rows[r].line == y->rows[r].line &&
+				   x->rows[r].entries == y->rows[r].entries);
 	}
 	fuzz_check(site_table_id(a) == site_table_id(b));
 }

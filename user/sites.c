@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +106,39 @@ static char *strings_store(struct site_strings *s, const char *str)
 	p = c->data + c->used;
 	memcpy(p, str, len);
 	c->used += len;
+	return p;
+}
+
+void *site_strings_alloc(struct site_strings *s, size_t size)
+{
+	const size_t align = _Alignof(max_align_t);
+	struct strings_chunk *c = s->chunks;
+	size_t pad = 0;
+	void *p;
+
+	if (size > SIZE_MAX / 2) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (c)
+		pad = -(uintptr_t)(c->data + c->used) & (align - 1);
+	if (!c || c->cap - c->used < pad + size) {
+		size_t cap = size + align > STRINGS_CHUNK ? size + align : STRINGS_CHUNK;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		c->used = 0;
+		c->cap = cap;
+		c->next = s->chunks;
+		s->chunks = c;
+		pad = -(uintptr_t)c->data & (align - 1);
+	}
+	p = c->data + c->used + pad;
+	c->used += pad + size;
+	memset(p, 0, size);
 	return p;
 }
 

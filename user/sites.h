@@ -58,7 +58,31 @@ struct site_module {
 
 enum site_flags {
 	SITE_ALIAS = 1u << 0,	/* other symbols name the same address */
-	SITE_FUNC_ENTRY = 1u << 1,	/* the site is at its function's first instruction */
+	SITE_FUNC_ENTRY = 1u << 1,	/* the function's entry site: one per function,
+					 * at its first instruction */
+	/*
+	 * Line sites: control can reach the site's line here from code of
+	 * another line, so each execution is one more of the line
+	 * (sites_line.c says when; sinks/lines.h how reports use it).
+	 */
+	SITE_ENTERS_LINE = 1u << 2,
+	/*
+	 * bb sites with DWARF: the block runs exactly the lines in rows[]
+	 * (possibly none); reports count it on those, not on file:line.
+	 */
+	SITE_ROWS = 1u << 3,
+};
+
+/*
+ * A source line a basic block runs: a statement row that begins inside
+ * it.  @entries is how many of the block's rows on this line enter it
+ * (what SITE_ENTERS_LINE says of a line site), so that a block counts on
+ * its lines exactly as line sites on the same rows would.
+ */
+struct site_row {
+	const char *file;	/* owned by the table */
+	uint32_t line;		/* >= 1 */
+	uint32_t entries;
 };
 
 /* What a site stands for; one kind per table (--sites). */
@@ -80,6 +104,12 @@ struct site {
 	const char *file;	/* source file from DWARF, NULL if unknown */
 	uint32_t line;		/* source line, 0 if unknown */
 	uint32_t func_line;	/* line of the function's entry, 0 if unknown */
+	/*
+	 * With SITE_ROWS: the lines the site's code runs, sorted by (file
+	 * (strcmp), line), each once; owned by the table.  NULL otherwise.
+	 */
+	const struct site_row *rows;
+	uint32_t nrows;
 };
 
 struct site_table {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -21,7 +22,7 @@ static int line_vec_push(struct line_table *vec, uint64_t addr, Dwarf_Line *line
 {
 	if (ARRAY_GROW(vec->v, vec->cap, vec->n + 1, 4096))
 		return -ENOMEM;
-	vec->v[vec->n] = (struct line_row){ addr, line, comp_dir, vec->n };
+	vec->v[vec->n] = (struct line_row){ addr, line, comp_dir, vec->n, vec->n };
 	vec->n++;
 	return 0;
 }
@@ -69,6 +70,35 @@ static int read_cu_lines(Dwarf_Die *cudie, struct line_table *vec)
 	return 0;
 }
 
+/*
+ * Sets the pick of each address's first row that is no end of sequence:
+ * the first is_stmt row at that address, else that row itself.  Done once
+ * here, in one pass: a hostile table can put tens of thousands of rows at
+ * one address, and looking for the statement row per lookup would make
+ * every site after that address pay for a walk over them.
+ */
+static void pick_rows(struct line_table *vec)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < vec->n; i = j) {
+		size_t first = SIZE_MAX, stmt = SIZE_MAX;
+
+		for (j = i; j < vec->n && vec->v[j].addr == vec->v[i].addr; j++) {
+			if (!vec->v[j].line)
+				continue;
+			if (first == SIZE_MAX)
+				first = j;
+			if (stmt == SIZE_MAX && line_row_is_stmt(&vec->v[j]))
+				stmt = j;
+		}
+		for (k = i; k < j; k++)
+			vec->v[k].pick = k;
+		if (first != SIZE_MAX && stmt != SIZE_MAX)
+			vec->v[first].pick = stmt;
+	}
+}
+
 static int read_all_lines(Dwarf *dw, struct line_table *vec)
 {
 	Dwarf_CU *cu = NULL;
@@ -83,6 +113,7 @@ static int read_all_lines(Dwarf *dw, struct line_table *vec)
 	}
 	if (vec->n)
 		qsort(vec->v, vec->n, sizeof(*vec->v), line_row_cmp);
+	pick_rows(vec);
 	return 0;
 }
 
@@ -119,7 +150,33 @@ const struct line_row *line_table_find(const struct line_table *vec, uint64_t ad
 		else
 			hi = mid;
 	}
-	return first < lo ? &vec->v[first] : NULL;
+	return first < lo ? &vec->v[vec->v[first].pick] : NULL;
+}
+
+size_t line_table_lower_bound(const struct line_table *vec, uint64_t addr)
+{
+	size_t lo = 0, hi = vec->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (vec->v[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct line_row *line_table_cover(const struct line_table *vec, uint64_t addr)
+{
+	/* n = number of rows at or below @addr. */
+	size_t n = addr == UINT64_MAX ? vec->n : line_table_lower_bound(vec, addr + 1);
+
+	/* Ends of sequences sort first: a last row that is one is a gap. */
+	if (!n || !vec->v[n - 1].line)
+		return NULL;
+	return &vec->v[n - 1];
 }
 
 /*
@@ -184,6 +241,44 @@ int line_row_source(const struct line_row *row, struct site_strings *strings,
 		return -ENOMEM;
 	*line = lineno;
 	return 0;
+}
+
+/* The file name of @row as line_row_source() completes it, in @buf or not. */
+static const char *row_path(const struct line_row *row, const char *name, char **buf)
+{
+	*buf = NULL;
+	if (name[0] == '/' || !row->comp_dir || row->comp_dir[0] != '/')
+		return name;
+	if (asprintf(buf, "%s/%s", row->comp_dir, name) < 0) {
+		*buf = NULL;
+		return NULL;
+	}
+	return *buf;
+}
+
+int line_rows_same_line(const struct line_row *a, const struct line_row *b)
+{
+	const char *na, *nb, *pa, *pb;
+	char *ba, *bb;
+	int la, lb, same;
+
+	if (!a || !b || !a->line || !b->line)
+		return 0;
+	if (dwarf_lineno(a->line, &la) || dwarf_lineno(b->line, &lb) || la != lb || la <= 0)
+		return 0;
+	na = dwarf_linesrc(a->line, NULL, NULL);
+	nb = dwarf_linesrc(b->line, NULL, NULL);
+	if (!na || !nb || !*na || !*nb)
+		return 0;
+	/* One CU's rows share its file table and directory: the usual case. */
+	if (a->comp_dir == b->comp_dir && (na == nb || !strcmp(na, nb)))
+		return 1;
+	pa = row_path(a, na, &ba);
+	pb = row_path(b, nb, &bb);
+	same = pa && pb ? !strcmp(pa, pb) : -ENOMEM;
+	free(ba);
+	free(bb);
+	return same;
 }
 
 int line_table_fill(const struct line_table *lt, struct site_strings *strings,

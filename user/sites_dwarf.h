@@ -29,6 +29,13 @@ void site_strings_free(struct site_strings *s);
 char *site_strings_intern(struct site_strings *s, const char *str);
 
 /*
+ * @size bytes of zeroed storage that live as long as @s, aligned for any
+ * of the table's structs (the rows of bb sites).  Returns NULL and sets
+ * errno on allocation failure.
+ */
+void *site_strings_alloc(struct site_strings *s, size_t size);
+
+/*
  * Appends module @m and its @n sites, whose strings @t already owns, as the
  * table's last module (first_site, nsites and each site's module index are
  * set here).  Returns 0, -ENOMEM or -E2BIG; @t is unchanged on failure.
@@ -47,6 +54,13 @@ struct line_row {
 	Dwarf_Line *line;	/* NULL: the end of a sequence, a gap follows */
 	const char *comp_dir;	/* the CU's DW_AT_comp_dir, or NULL */
 	size_t seq;		/* read order: ties sort like the table did */
+	/*
+	 * Index of the row line_table_find() returns for this row's address:
+	 * set on the address's first row that is no end of sequence (the
+	 * first is_stmt row there, else itself); the index of the row itself
+	 * on every other row.
+	 */
+	size_t pick;
 };
 
 struct line_table {
@@ -66,11 +80,33 @@ int line_table_read(Elf *elf, struct line_table *lt);
 void line_table_release(struct line_table *lt);
 
 /*
- * The row covering vaddr @addr: of the rows at the greatest address <=
- * @addr, the first in table order (at a function's entry, the line of its
- * opening).  NULL when @addr lies in no sequence.
+ * The line of the code at vaddr @addr, as a debugger would name it: of the
+ * rows at the greatest address <= @addr, the first is_stmt row in table
+ * order (at a function's entry, the line of its opening), or the first
+ * row when none there is a statement.  A row that is not a statement
+ * often belongs to code the compiler moved or merged (a hoisted load, a
+ * shared epilogue); it names the line only when nothing better starts
+ * there.  NULL when @addr lies in no sequence.
  */
 const struct line_row *line_table_find(const struct line_table *lt, uint64_t addr);
+
+/* Index of the first row of @lt at a vaddr >= @addr (lt->n if none). */
+size_t line_table_lower_bound(const struct line_table *lt, uint64_t addr);
+
+/*
+ * The row whose line the instruction at vaddr @addr belongs to: the last
+ * row in table order at the greatest address <= @addr (rows before it at
+ * that address are statements with no code of their own, DWARF 5 views),
+ * statement or not.  NULL when @addr lies in no sequence.
+ */
+const struct line_row *line_table_cover(const struct line_table *lt, uint64_t addr);
+
+/*
+ * 1 when rows @a and @b (either may be NULL) name the same source line of
+ * the same file (compared as line_row_source() names them), 0 when not,
+ * -ENOMEM.
+ */
+int line_rows_same_line(const struct line_row *a, const struct line_row *b);
 
 /* Whether @row (not an end of sequence) begins a statement. */
 bool line_row_is_stmt(const struct line_row *row);

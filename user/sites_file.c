@@ -3,10 +3,10 @@
  * The site-table file (see sites_file.h): a site table as text that people
  * can read and diff, and that ukcov reads back strictly.
  *
- * Format, version 1.  Lines end with '\n'; fields are separated by exactly
+ * Format, version 2.  Lines end with '\n'; fields are separated by exactly
  * one space.  The header lines come first, in this order:
  *
- *   ukcov-sites 1
+ *   ukcov-sites 2
  *   kind func                          site kind: func, line or bb
  *   pc-base 0xffffffff80000000         synthetic PC of site 0
  *   nmodules M
@@ -33,6 +33,15 @@
  *   SIZE        bytes the site covers;  FLAGS  enum site_flags
  *   LINE, FUNC-LINE   source line of the site and of its function, 0 unknown
  *   FILE        source file, or - when unknown
+ *
+ * and right after a site line whose FLAGS have SITE_ROWS (0x8, the lines a
+ * basic block runs), its rows:
+ *
+ *   rows N
+ *   row LINE ENTRIES FILE              N of them
+ *
+ *   LINE >= 1, ENTRIES  as struct site_row has them;  FILE never -
+ *   sorted by (FILE (strcmp), LINE), each (FILE, LINE) once
  *
  * Numbers: decimal, or hex with a 0x prefix where shown above (addresses,
  * offsets and flags), lowercase, no leading zeros, at most 64 bits.
@@ -226,6 +235,23 @@ static void lb_site(struct line_buf *lb, const struct site_table *t, size_t i)
 	lb_string(lb, s->file);
 }
 
+/* The rows of site @s, after its line (see the top of this file). */
+static int write_rows(struct line_buf *lb, const struct site *s, FILE *f)
+{
+	int err;
+
+	if (!(s->flags & SITE_ROWS))
+		return 0;
+	lb_printf(lb, "rows %" PRIu32, s->nrows);
+	err = lb_flush(lb, f);
+	for (uint32_t i = 0; !err && i < s->nrows; i++) {
+		lb_printf(lb, "row %" PRIu32 " %" PRIu32, s->rows[i].line, s->rows[i].entries);
+		lb_string(lb, s->rows[i].file);
+		err = lb_flush(lb, f);
+	}
+	return err;
+}
+
 int sites_file_write(const struct site_table *t, FILE *f)
 {
 	struct line_buf *lb = calloc(1, sizeof(*lb));
@@ -246,6 +272,8 @@ int sites_file_write(const struct site_table *t, FILE *f)
 	for (i = 0; !err && i < t->nsites; i++) {
 		lb_site(lb, t, i);
 		err = lb_flush(lb, f);
+		if (!err)
+			err = write_rows(lb, &t->sites[i], f);
 	}
 	if (!err && (fflush(f) == EOF || ferror(f)))
 		err = errno ? -errno : -EIO;
@@ -520,7 +548,7 @@ static int read_header(struct reader *r, size_t *nmodules, size_t *nsites, uint6
 	if (split(r, f, 2) || strcmp(f[0], SITES_FILE_MAGIC))
 		return fail(r, -EPROTO, "not a ukcov site table (no 'ukcov-sites' line)");
 	if (parse_dec(f[1], UINT32_MAX, &v) || v != SITES_FILE_VERSION)
-		return fail(r, -EPROTO, "unsupported site-table version (this ukcov reads 1)");
+		return fail(r, -EPROTO, "unsupported site-table version (this ukcov reads 2)");
 
 	err = header(r, "kind", &val);
 	if (err)
@@ -682,6 +710,82 @@ static int read_site(struct reader *r, size_t i, uint32_t mi, struct site *s,
 	s->func_line = v[8];
 	if (prev && prev->module == mi && prev->vaddr > s->vaddr)
 		return fail(r, -EINVAL, "sites are not sorted by vaddr");
+	s->rows = NULL;
+	s->nrows = 0;
+	return 0;
+}
+
+static int row_order(const struct site_row *a, const struct site_row *b)
+{
+	int c = a->file == b->file ? 0 : strcmp(a->file, b->file);
+
+	return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+/*
+ * The rows of site @s (flagged SITE_ROWS), into the table's storage.
+ * @scratch (of *@cap rows) grows as row lines arrive, never from the
+ * count: a short file claiming many rows costs what it holds.
+ */
+static int read_rows(struct reader *r, struct site *s, struct site_row **scratch,
+		     size_t *cap)
+{
+	uint64_t n, line, entries;
+	struct site_row *rows;
+	char *f[4];
+	int err = next_line(r);
+
+	if (err == 0)
+		return fail(r, -EINVAL, "file ends before the site's rows");
+	if (err < 0)
+		return err;
+	if (split(r, f, 2) || strcmp(f[0], "rows"))
+		return fail(r, -EINVAL, "expected 'rows COUNT' after a site with rows (flag 0x8)");
+	err = field_num(r, f[1], false, UINT32_MAX, &n, "bad rows count");
+	if (err)
+		return err;
+	for (uint64_t i = 0; i < n; i++) {
+		struct site_row *row;
+
+		if (i == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 64;
+			void *p = reallocarray(*scratch, ncap, sizeof(**scratch));
+
+			if (!p)
+				return fail(r, -ENOMEM, "out of memory");
+			*scratch = p;
+			*cap = ncap;
+		}
+		row = &(*scratch)[i];
+		err = next_line(r);
+		if (err == 0)
+			return fail(r, -EINVAL, "file ends before the site's last row");
+		if (err < 0)
+			return err;
+		if (split(r, f, 4) || strcmp(f[0], "row"))
+			return fail(r, -EINVAL, "expected 'row LINE ENTRIES FILE'");
+		err = field_num(r, f[1], false, UINT32_MAX, &line, "bad row line");
+		if (!err && !line)
+			err = fail(r, -EINVAL, "bad row line");
+		if (!err)
+			err = field_num(r, f[2], false, UINT32_MAX, &entries, "bad row entries");
+		if (!err)
+			err = field_string(r, f[3], false, &row->file, "bad row file");
+		if (err)
+			return err;
+		row->line = line;
+		row->entries = entries;
+		if (i && row_order(&(*scratch)[i - 1], row) >= 0)
+			return fail(r, -EINVAL, "rows are not sorted by (file, line), each once");
+	}
+	s->nrows = n;
+	if (!n)
+		return 0;
+	rows = site_strings_alloc(r->t->strings, n * sizeof(*rows));
+	if (!rows)
+		return fail(r, -ENOMEM, "out of memory");
+	memcpy(rows, *scratch, n * sizeof(*rows));
+	s->rows = rows;
 	return 0;
 }
 
@@ -689,7 +793,8 @@ static int read_table(struct reader *r)
 {
 	struct site_module *mods = NULL;
 	struct site *sites = NULL;
-	size_t nmodules, nsites, id_line, next = 0, cap = 0, i;
+	struct site_row *rows = NULL;
+	size_t nmodules, nsites, id_line, next = 0, cap = 0, rows_cap = 0, i;
 	uint32_t mi = 0;
 	uint64_t id;
 	int err;
@@ -730,6 +835,8 @@ static int read_table(struct reader *r)
 		while (i >= mods[mi].first_site + mods[mi].nsites)
 			mi++;
 		err = read_site(r, i, mi, &sites[i], i ? &sites[i - 1] : NULL);
+		if (!err && (sites[i].flags & SITE_ROWS))
+			err = read_rows(r, &sites[i], &rows, &rows_cap);
 		if (err)
 			goto out;
 	}
@@ -761,6 +868,7 @@ static int read_table(struct reader *r)
 	(void)id_line;
 #endif
 out:
+	free(rows);
 	free(sites);
 	free(mods);
 	return err;

@@ -20,7 +20,7 @@
 
 /* First line of every site-table file this version reads and writes. */
 #define SITES_FILE_MAGIC "ukcov-sites"
-#define SITES_FILE_VERSION 1
+#define SITES_FILE_VERSION 2
 
 /* Longest line, newline excluded, in bytes; the writer never exceeds it. */
 #define SITES_FILE_LINE_MAX 65536

@@ -15,159 +15,233 @@
  * would report lines that ran as never run.
  *
  * Each site is probed on the cheapest instruction between its address
- * and the next site address, branch target, branch, call or ret.
+ * and the next site address, branch target, branch, call or ret.  The
+ * first row at a function's first address is its entry site
+ * (SITE_FUNC_ENTRY), and no other.
+ *
+ * Where a line is entered.  gcov counts a line once each time control
+ * comes to it from another line; a line's rows can lie on one path (the
+ * init, condition and increment of a for at -O0) or on several (the
+ * copies of an unrolled loop's header, the init and the rotated condition
+ * at -O2).  So each row says whether control can reach its line there
+ * from another line's code (SITE_ENTERS_LINE), and a report adds up the
+ * counts of those rows (lines.h).  A row enters its line unless something
+ * says it only continues it:
+ *   - a row after another row at the same address (a view) continues its
+ *     line when the row before it is the same line, and enters it when
+ *     not: the views run in order, with no code between them;
+ *   - the first row at an address continues its line when at least one
+ *     way into that instruction comes from code of the same line: the
+ *     instruction before it falling through, or a direct jump to it from
+ *     within the function, on an instruction whose covering row (the last
+ *     row at its address, statement or not) names the same line;
+ *   - the function's first instruction is always entered (its callers).
+ * A row reached both from its own line and from another is counted as a
+ * continuation: adding it would count the own-line arrivals twice (a
+ * while loop's condition, reached from its jmp and from the body), and a
+ * line's count is never less than any of its sites' counts, which covers
+ * the other arrivals.
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "sites_place.h"
+#include "array.h"
+#include "sites_line.h"
 
-/*
- * Most line sites at one address.  Real code has a handful (the views of
- * inlined calls); a hostile line table can put tens of thousands of rows
- * at one address, and both the duplicate check in collect() and each
- * site's placement walk would then be quadratic.  Rows beyond it are
- * ignored.
- */
-#define LINE_SITES_MAX_PER_ADDR 256
-
-/* A site to be, before its function is decoded. */
-struct cand {
-	uint64_t addr;			/* vaddr */
-	const char *file;		/* interned */
-	uint32_t line;
-	size_t func;			/* index into ctx->funcs */
+/* A jump inside a function: where it goes, and the jump's instruction. */
+struct jump {
+	uint64_t target;	/* vaddr */
+	size_t from;		/* index into fc->v */
 };
 
-/*
- * Index of the function whose range holds @addr, or SIZE_MAX.  Ranges are
- * clipped at the next function's start, as code_ctx_decode() does.
- */
-static size_t func_of(const struct code_ctx *ctx, uint64_t addr)
+static int jump_cmp(const void *pa, const void *pb)
 {
-	size_t lo = 0, hi = ctx->nfuncs, i;
-	const struct site *f;
+	const struct jump *a = pa, *b = pb;
 
+	if (a->target != b->target)
+		return a->target < b->target ? -1 : 1;
+	return (a->from > b->from) - (a->from < b->from);
+}
+
+/* The direct jumps of @fc that land inside it, sorted by target. */
+static int collect_jumps(const struct func_code *fc, struct jump **out, size_t *n)
+{
+	struct jump *v = NULL;
+	size_t nv = 0, cap = 0, i;
+
+	for (i = 0; i < fc->n; i++) {
+		const struct insn *in = &fc->v[i];
+
+		if (!(in->flags & INSN_TARGET) || (in->flow != FLOW_JUMP && in->flow != FLOW_COND))
+			continue;
+		if (in->target < fc->start || in->target >= fc->end)
+			continue;
+		if (ARRAY_GROW(v, cap, nv + 1, 64)) {
+			free(v);
+			return -ENOMEM;
+		}
+		v[nv++] = (struct jump){ in->target, i };
+	}
+	if (nv)
+		qsort(v, nv, sizeof(*v), jump_cmp);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+static bool falls_through(const struct insn *in)
+{
+	return in->flow == FLOW_NEXT || in->flow == FLOW_COND || in->flow == FLOW_CALL;
+}
+
+/*
+ * Whether @row, the first row at the address of instruction @at of @fc,
+ * enters its line (see the top of this file).  Returns 1, 0 or -ENOMEM.
+ */
+static int first_row_enters(const struct line_table *lt, const struct func_code *fc,
+			    const struct jump *jumps, size_t njumps, size_t at,
+			    const struct line_row *row)
+{
+	const struct insn *in = &fc->v[at];
+	size_t lo = 0, hi = njumps;
+	int same;
+
+	if (!at)
+		return 1;
+	if (falls_through(&fc->v[at - 1]) && fc->v[at - 1].vaddr + fc->v[at - 1].len == in->vaddr) {
+		same = line_rows_same_line(line_table_cover(lt, fc->v[at - 1].vaddr), row);
+		if (same)
+			return same < 0 ? same : 0;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ctx->funcs[mid].vaddr <= addr)
+		if (jumps[mid].target < in->vaddr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!lo)
-		return SIZE_MAX;
-	i = lo - 1;
-	f = &ctx->funcs[i];
-	return addr - f->vaddr < f->size ? i : SIZE_MAX;
-}
-
-static int cand_push(struct cand **c, size_t *n, size_t *cap, const struct cand *x)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		void *p = reallocarray(*c, nc, sizeof(**c));
-
-		if (!p)
-			return -ENOMEM;
-		*c = p;
-		*cap = nc;
+	for (; lo < njumps && jumps[lo].target == in->vaddr; lo++) {
+		same = line_rows_same_line(line_table_cover(lt, fc->v[jumps[lo].from].vaddr), row);
+		if (same)
+			return same < 0 ? same : 0;
 	}
-	(*c)[(*n)++] = *x;
-	return 0;
+	return 1;
 }
 
-/*
- * The candidates of every row address inside a function: one per
- * distinct file:line among the is_stmt rows at the address, in table
- * order, sorted by address.
- */
-static int collect(const struct code_ctx *ctx, struct cand **out, size_t *nout)
+int func_stmt_rows(const struct code_ctx *ctx, const struct func_code *fc,
+		   struct stmt_row **out, size_t *nout)
 {
 	const struct line_table *lt = ctx->lines;
-	struct cand *c = NULL;
-	size_t n = 0, cap = 0, i, j, k, first;
-	int err = 0;
+	struct stmt_row *v = NULL;
+	struct jump *jumps = NULL;
+	size_t nv = 0, cap = 0, njumps = 0, i, j, k;
+	int err;
 
-	for (i = 0; i < lt->n; i = j) {
-		size_t f = func_of(ctx, lt->v[i].addr);
+	*out = NULL;
+	*nout = 0;
+	if (!lt || !lt->n || !fc->n)
+		return 0;
+	err = collect_jumps(fc, &jumps, &njumps);
+	if (err)
+		return err;
+	for (i = line_table_lower_bound(lt, fc->start); i < lt->n && lt->v[i].addr < fc->end; i = j) {
+		const struct line_row *prev = NULL;
+		size_t at = func_code_find(fc, lt->v[i].addr), first = nv;
 
 		for (j = i + 1; j < lt->n && lt->v[j].addr == lt->v[i].addr; j++)
 			;
-		if (f == SIZE_MAX)
+		/* A row inside an instruction (data in code): nothing runs there. */
+		if (at == SIZE_MAX)
 			continue;
-		first = n;
 		for (k = i; k < j; k++) {
-			struct cand x = { .addr = lt->v[k].addr, .func = f };
+			const struct line_row *row = &lt->v[k];
+			struct stmt_row x = { .vaddr = row->addr, .insn = at };
+			int enters;
 			size_t d;
 
-			if (!line_row_is_stmt(&lt->v[k]))
+			if (!row->line)
+				continue;	/* an end of sequence */
+			if (!line_row_is_stmt(row)) {
+				prev = row;
 				continue;
-			err = line_row_source(&lt->v[k], ctx->strings, &x.file, &x.line);
+			}
+			err = line_row_source(row, ctx->strings, &x.file, &x.line);
 			if (err)
 				goto out;
-			if (!x.file)
+			if (!x.file) {
+				prev = row;
 				continue;
+			}
+			if (prev) {
+				enters = line_rows_same_line(prev, row);
+				if (enters >= 0)
+					enters = !enters;
+			} else {
+				enters = first_row_enters(lt, fc, jumps, njumps, at, row);
+			}
+			if (enters < 0) {
+				err = enters;
+				goto out;
+			}
+			prev = row;
+			x.enters = enters;
 			/* Strings are interned: equal names are equal pointers. */
-			for (d = first; d < n; d++)
-				if (c[d].file == x.file && c[d].line == x.line)
+			for (d = first; d < nv; d++)
+				if (v[d].file == x.file && v[d].line == x.line)
 					break;
-			if (d < n)
+			if (d < nv) {
+				v[d].enters |= x.enters;
 				continue;
-			if (n - first == LINE_SITES_MAX_PER_ADDR)
+			}
+			if (nv - first == LINE_SITES_MAX_PER_ADDR)
 				break;
-			err = cand_push(&c, &n, &cap, &x);
-			if (err)
+			if (ARRAY_GROW(v, cap, nv + 1, 256)) {
+				err = -ENOMEM;
 				goto out;
+			}
+			v[nv++] = x;
 		}
 	}
-	*out = c;
-	*nout = n;
-	c = NULL;
+	if (nv && v[0].vaddr == fc->start)
+		v[0].func_entry = true;
+	*out = v;
+	*nout = nv;
+	v = NULL;
 out:
-	free(c);
+	free(v);
+	free(jumps);
 	return err;
 }
 
 /*
- * Sites of the candidates [@c, @c + @nc), all in function @c->func,
- * decoded into @fc, appended to @v.
+ * Sites of the statement rows @r[0..nr) of function @fi, decoded in @fc,
+ * appended to @v.
  */
-static int function_lines(const struct code_ctx *ctx, const struct cand *c, size_t nc,
-			  struct func_code *fc, struct site **v, size_t *n, size_t *cap,
-			  struct site_module *m)
+static int function_lines(const struct code_ctx *ctx, size_t fi, const struct stmt_row *r,
+			  size_t nr, struct func_code *fc, struct site **v, size_t *n,
+			  size_t *cap, struct site_module *m)
 {
-	const struct site *f = &ctx->funcs[c->func];
-	size_t k, *at;
+	const struct site *f = &ctx->funcs[fi];
+	size_t k;
 	int err = 0;
 
-	at = calloc(nc, sizeof(*at));
-	if (!at)
-		return -ENOMEM;
 	func_code_mark_leaders(fc);
 	/* Every site first, so each run stops at the next one. */
-	for (k = 0; k < nc; k++) {
-		at[k] = func_code_find(fc, c[k].addr);
-		if (at[k] != SIZE_MAX)
-			fc->v[at[k]].flags |= INSN_SITE;
-	}
-	for (k = 0; k < nc; k++) {
-		const struct insn *in, *last;
+	for (k = 0; k < nr; k++)
+		fc->v[r[k].insn].flags |= INSN_SITE;
+	for (k = 0; k < nr; k++) {
+		const struct insn *in = &fc->v[r[k].insn], *last;
 		enum probe_cost cost;
 		size_t place, next;
 		struct site s;
 
-		/* A row inside an instruction (data in code): no probe there. */
-		if (at[k] == SIZE_MAX)
-			continue;
-		place = func_code_place(fc, at[k], &cost);
+		place = func_code_place(fc, r[k].insn, &cost);
 		if (cost == PROBE_REFUSED) {
 			m->nrefused++;
 			continue;
 		}
-		in = &fc->v[at[k]];
-		next = func_code_block_end(fc, at[k], INSN_SITE);
+		next = func_code_block_end(fc, r[k].insn, INSN_SITE);
 		last = &fc->v[next - 1];
 		s = (struct site){
 			.vaddr = in->vaddr,
@@ -175,40 +249,64 @@ static int function_lines(const struct code_ctx *ctx, const struct cand *c, size
 			.size = last->vaddr + last->len - in->vaddr,
 			.func = f->func,
 			.func_line = f->func_line,
-			.flags = in->vaddr == f->vaddr ? SITE_FUNC_ENTRY : 0,
+			/*
+			 * One entry site per function: the first row at its
+			 * first address, its opening line.  The other rows
+			 * there (views: inlined lines, a loop header) run as
+			 * often, and counting each as an entry would multiply
+			 * the function's calls.
+			 */
+			.flags = (r[k].func_entry ? SITE_FUNC_ENTRY : 0) |
+				 (r[k].enters ? SITE_ENTERS_LINE : 0),
+			.file = r[k].file,
+			.line = r[k].line,
 		};
-		s.file = c[k].file;
-		s.line = c[k].line;
 		site_place_at(&s, fc, place, cost, m);
 		err = site_vec_push(v, n, cap, &s);
 		if (err)
 			break;
 	}
-	free(at);
 	return err;
+}
+
+/*
+ * Whether function @i of @ctx has a row of the line table in its range
+ * (cut at the next function's start, as code_ctx_decode() does): only
+ * those are worth decoding.
+ */
+static bool has_rows(const struct code_ctx *ctx, size_t i)
+{
+	const struct site *f = &ctx->funcs[i];
+	uint64_t size = f->size;
+	size_t at;
+
+	if (i + 1 < ctx->nfuncs && ctx->funcs[i + 1].vaddr - f->vaddr < size)
+		size = ctx->funcs[i + 1].vaddr - f->vaddr;
+	at = line_table_lower_bound(ctx->lines, f->vaddr);
+	return at < ctx->lines->n && ctx->lines->v[at].addr - f->vaddr < size;
 }
 
 int sites_line_build(const struct code_ctx *ctx, struct site **out, size_t *n,
 		     struct site_module *m)
 {
 	struct func_code fc = {};
+	struct stmt_row *r = NULL;
 	struct site *v = NULL;
-	struct cand *c = NULL;
-	size_t nc = 0, nv = 0, cap = 0, i, j;
-	int err;
+	size_t nv = 0, cap = 0, nr, i;
+	int err = 0;
 
 	if (!ctx->lines || !ctx->lines->n)
 		return -ENODATA;
-	err = collect(ctx, &c, &nc);
-	if (err)
-		return err;
-	/* Rows are sorted by address, so each function's rows are adjacent. */
-	for (i = 0; i < nc; i = j) {
-		for (j = i + 1; j < nc && c[j].func == c[i].func; j++)
-			;
-		err = code_ctx_decode(ctx, c[i].func, &fc);
+	for (i = 0; i < ctx->nfuncs; i++) {
+		if (!has_rows(ctx, i))
+			continue;
+		err = code_ctx_decode(ctx, i, &fc);
 		if (!err)
-			err = function_lines(ctx, &c[i], j - i, &fc, &v, &nv, &cap, m);
+			err = func_stmt_rows(ctx, &fc, &r, &nr);
+		if (!err)
+			err = function_lines(ctx, i, r, nr, &fc, &v, &nv, &cap, m);
+		free(r);
+		r = NULL;
 		if (err)
 			goto out;
 	}
@@ -221,7 +319,6 @@ int sites_line_build(const struct code_ctx *ctx, struct site **out, size_t *n,
 	v = NULL;
 out:
 	free(v);
-	free(c);
 	func_code_release(&fc);
 	return err;
 }

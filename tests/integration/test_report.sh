@@ -110,7 +110,7 @@ test_report_sites_file_agrees_with_sites()
 		fail "sites file and ukcov sites differ: $(diff "$T/from_sites" "$T/from_file" | head -5 | tr '\n' ' ')"
 	[ "$(awk '$1 == "site"' "$T/a.sites" | wc -l)" -eq "$(wc -l <"$T/map")" ] ||
 		fail "site counts differ"
-	head -n 1 "$T/a.sites" | grep -qx 'ukcov-sites 1' || fail "bad first line: $(head -n 1 "$T/a.sites")"
+	head -n 1 "$T/a.sites" | grep -qx 'ukcov-sites 2' || fail "bad first line: $(head -n 1 "$T/a.sites")"
 }
 
 test_report_merges_streams()

@@ -76,18 +76,25 @@ $(UNIT_FIX)/sites-truncated-text: $(UNIT_FIX)/sites-pie
 
 # ---- basic-block and line sites (test_sites_bb.c, test_sites_line.c) ----
 
-UNIT_FIXTURES += $(addprefix $(UNIT_FIX)/, bb-blocks lines_cov.c lines-O0 lines-O2)
+LINES_COV_SRC := lines_cov.c lines_cov2.c lines_cov.h
+UNIT_FIXTURES += $(addprefix $(UNIT_FIX)/, bb-blocks $(LINES_COV_SRC) lines-O0 lines-O2 lines-rows)
 
 # Hand-written blocks, never run: only decoded.
 $(UNIT_FIX)/bb-blocks: tests/fixtures/bb_blocks.S tests/unit/fixtures.mk | $(UNIT_FIX)
 	$(call msg,FIXTURE,$@)
 	$(Q)$(FIXTURE_CC) -nostdlib -static -Wl,--build-id=none -Wl,-e,bb_loop $< -o $@
 
+# Hand-written line tables (.loc), never run: only decoded.
+$(UNIT_FIX)/lines-rows: tests/fixtures/lines_rows.S tests/unit/fixtures.mk | $(UNIT_FIX)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(FIXTURE_CC) -g -nostdlib -static -Wl,--build-id=none -Wl,-e,rows_pick $< -o $@
+
 # Compiled from a copy in $(UNIT_FIX), like sites_basic.c.
-$(UNIT_FIX)/lines_cov.c: tests/fixtures/lines_cov.c | $(UNIT_FIX)
+$(addprefix $(UNIT_FIX)/,$(LINES_COV_SRC)): $(UNIT_FIX)/%: tests/fixtures/% | $(UNIT_FIX)
 	$(call msg,FIXTURE,$@)
 	$(Q)cp $< $@
 
-$(UNIT_FIX)/lines-O0 $(UNIT_FIX)/lines-O2: $(UNIT_FIX)/lines-%: $(UNIT_FIX)/lines_cov.c tests/unit/fixtures.mk
+$(UNIT_FIX)/lines-O0 $(UNIT_FIX)/lines-O2: $(UNIT_FIX)/lines-%: \
+		$(addprefix $(UNIT_FIX)/,$(LINES_COV_SRC)) tests/unit/fixtures.mk
 	$(call msg,FIXTURE,$@)
-	$(Q)$(FIXTURE_CC) -$* -g -Wall -Werror $< -o $@
+	$(Q)$(FIXTURE_CC) -$* -g -Wall -Werror $(UNIT_FIX)/lines_cov.c $(UNIT_FIX)/lines_cov2.c -o $@

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -255,6 +256,16 @@ static size_t pos_of(const char *hay, const char *needle)
 	return (size_t)(p - hay);
 }
 
+/* How often @needle occurs in @hay. */
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 /* The checker itself must catch what it claims to. */
 static void test_xml_check_rejects(void **state)
 {
@@ -345,7 +356,7 @@ static void test_lines_rules(void **state)
 	const struct line_file *f;
 
 	(void)state;
-	r = line_report_new(&b_table, b_totals);
+	r = line_report_new(&b_table, b_totals, true);
 	assert_non_null(r);
 	/* /s/b.c has only a line-0 site of a function without a line. */
 	assert_int_equal(r->nfiles, 1);
@@ -398,27 +409,31 @@ static void test_lines_rules(void **state)
 	line_report_free(NULL);
 }
 
-/* Two functions a macro defines on one line: the line ran, one of them did not. */
+/*
+ * Two functions a macro defines on one line: the line ran as often as both
+ * together (gcov: 3 + 5 calls on one line count 8), one of them did not.
+ */
 static void test_lines_shared_line(void **state)
 {
-	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 2 };
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 3 };
 	struct site s[] = {
 		{ .flags = E, .vaddr = 0x10, .func = "f_5", .file = "/t.h", .line = 58, .func_line = 58 },
 		{ .flags = E, .vaddr = 0x20, .func = "f_6", .file = "/t.h", .line = 58, .func_line = 58 },
+		{ .flags = E, .vaddr = 0x30, .func = "f_7", .file = "/t.h", .line = 58, .func_line = 58 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 2 };
-	const uint64_t totals[2] = { 60, 0 };
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 3 };
+	const uint64_t totals[3] = { 60, 0, 5 };
 	struct line_report *r;
 	const struct line_file *f;
 	char *got;
 
 	(void)state;
-	r = line_report_new(&t, totals);
+	r = line_report_new(&t, totals, true);
 	assert_non_null(r);
 	f = &r->files[0];
 	assert_int_equal(f->nlines, 1);
-	assert_int_equal(f->lines[0].count, 60);
-	assert_int_equal(f->nfuncs, 2);
+	assert_int_equal(f->lines[0].count, 65);
+	assert_int_equal(f->nfuncs, 3);
 	assert_string_equal(f->funcs[0].name, "f_5");
 	assert_int_equal(f->funcs[0].lines[0].count, 60);
 	assert_string_equal(f->funcs[1].name, "f_6");
@@ -432,8 +447,184 @@ static void test_lines_shared_line(void **state)
 		"<method name=\"f_6\" signature=\"\" line-rate=\"0.0000\" branch-rate=\"0\" complexity=\"0\">\n"
 		"\t\t\t\t\t\t\t<lines>\n"
 		"\t\t\t\t\t\t\t\t<line number=\"58\" hits=\"0\"/>\n"));
-	assert_non_null(strstr(got, "\t\t\t\t\t\t<line number=\"58\" hits=\"60\"/>\n\t\t\t\t\t</lines>\n\t\t\t\t</class>"));
+	assert_non_null(strstr(got, "\t\t\t\t\t\t<line number=\"58\" hits=\"65\"/>\n\t\t\t\t\t</lines>\n\t\t\t\t</class>"));
 	free(got);
+}
+
+/*
+ * A static function in a header that two translation units include: two
+ * copies in one module, the second right after the first (nothing between
+ * them but its entry site tells them apart).  Its calls and each of its
+ * lines are summed over the copies, as lcov sums the two SF records gcov
+ * writes for the header: FNDA and DA of its lines agree.
+ */
+static void test_lines_header_copies(void **state)
+{
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 7 };
+	struct site s[] = {
+		/* lines_cov.c's copy: called 7 times, v < lo twice. */
+		{ .flags = E, .vaddr = 0x100, .func = "clamp", .file = "/h.h", .line = 12, .func_line = 12 },
+		{ .vaddr = 0x104, .func = "clamp", .file = "/h.h", .line = 13, .func_line = 12 },
+		{ .vaddr = 0x108, .func = "clamp", .file = "/h.h", .line = 14, .func_line = 12 },
+		/* lines_cov2.c's copy, its neighbour: called 12 times. */
+		{ .flags = E, .vaddr = 0x110, .func = "clamp", .file = "/h.h", .line = 12, .func_line = 12 },
+		{ .vaddr = 0x114, .func = "clamp", .file = "/h.h", .line = 13, .func_line = 12 },
+		{ .vaddr = 0x118, .func = "clamp", .file = "/h.h", .line = 14, .func_line = 12 },
+		{ .flags = E, .vaddr = 0x200, .func = "main", .file = "/a.c", .line = 3, .func_line = 3 },
+	};
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 7 };
+	const uint64_t totals[7] = { 7, 7, 2, 12, 12, 2, 1 };
+	struct line_report *r;
+	const struct line_file *f;
+	char *got;
+
+	(void)state;
+	r = line_report_new(&t, totals, true);
+	assert_non_null(r);
+	assert_int_equal(r->nfiles, 2);
+	f = &r->files[1];
+	assert_string_equal(f->path, "/h.h");
+	assert_int_equal(f->nlines, 3);
+	assert_int_equal(f->lines[0].count, 19);
+	assert_int_equal(f->lines[1].count, 19);
+	assert_int_equal(f->lines[2].count, 4);
+	assert_int_equal(f->nfuncs, 1);
+	assert_int_equal(f->funcs[0].count, 19);
+	assert_int_equal(f->funcs[0].nlines, 3);
+	assert_int_equal(f->funcs[0].lines[0].count, 19);
+	assert_int_equal(f->funcs[0].lines[2].count, 4);
+	line_report_free(r);
+
+	got = run_sink(&sink_lcov, &t, totals, &func_info, 0, NULL);
+	assert_non_null(strstr(got, "SF:/h.h\nFN:12,clamp\nFNDA:19,clamp\nFNF:1\nFNH:1\n"
+				    "DA:12,19\nDA:13,19\nDA:14,4\nLF:3\nLH:3\nend_of_record\n"));
+	free(got);
+}
+
+/*
+ * A function is listed in the file that defines it (where its entry site
+ * is), as gcov and lcov list it, not in every file it has code from:
+ * main's inlined atoi() puts lines of stdlib.h in main, and stdlib.h gets
+ * those lines but no function.  Its method in Cobertura holds its lines
+ * of its own file.
+ */
+static void test_lines_function_file(void **state)
+{
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 4 };
+	struct site s[] = {
+		{ .flags = E, .vaddr = 0x10, .func = "main", .file = "/a.c", .line = 5, .func_line = 5 },
+		{ .vaddr = 0x14, .func = "main", .file = "/usr/include/stdlib.h", .line = 364, .func_line = 5 },
+		{ .vaddr = 0x18, .func = "main", .file = "/a.c", .line = 6, .func_line = 5 },
+		/* No entry site (refused): the file of its first line, then any. */
+		{ .vaddr = 0x30, .func = "g", .file = "/b.h", .line = 2, .func_line = 9 },
+	};
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 4 };
+	const uint64_t totals[4] = { 1, 1, 1, 3 };
+	char *got;
+
+	(void)state;
+	got = run_sink(&sink_lcov, &t, totals, &func_info, 0, NULL);
+	assert_string_equal(got,
+		"TN:\n"
+		"SF:/a.c\nFN:5,main\nFNDA:1,main\nFNF:1\nFNH:1\n"
+		"DA:5,1\nDA:6,1\nLF:2\nLH:2\nend_of_record\n"
+		"SF:/b.h\nFN:9,g\nFNDA:3,g\nFNF:1\nFNH:1\n"
+		"DA:2,3\nLF:1\nLH:1\nend_of_record\n"
+		"SF:/usr/include/stdlib.h\nFNF:0\nFNH:0\n"
+		"DA:364,1\nLF:1\nLH:1\nend_of_record\n");
+	free(got);
+
+	set_epoch();
+	got = run_sink(&sink_cobertura, &t, totals, &func_info, 0, NULL);
+	assert_non_null(strstr(got,
+		"<method name=\"main\" signature=\"\" line-rate=\"1.0000\" branch-rate=\"0\" complexity=\"0\">\n"
+		"\t\t\t\t\t\t\t<lines>\n"
+		"\t\t\t\t\t\t\t\t<line number=\"5\" hits=\"1\"/>\n"
+		"\t\t\t\t\t\t\t\t<line number=\"6\" hits=\"1\"/>\n"
+		"\t\t\t\t\t\t\t</lines>\n"));
+	assert_int_equal(count_of(got, "<method name=\"main\""), 1);
+	free(got);
+}
+
+/*
+ * A table that flags several sites at one function start as entries (site
+ * files of earlier versions, line sites at -O2): they are one call each
+ * time, not several.
+ */
+static void test_lines_entries_at_one_address(void **state)
+{
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 3 };
+	struct site s[] = {
+		{ .flags = E, .vaddr = 0x10, .func = "f", .file = "/a.c", .line = 5, .func_line = 5 },
+		{ .flags = E, .vaddr = 0x10, .func = "f", .file = "/a.c", .line = 6, .func_line = 5 },
+		{ .vaddr = 0x18, .func = "f", .file = "/a.c", .line = 7, .func_line = 5 },
+	};
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 3 };
+	const uint64_t totals[3] = { 10, 10, 30 };
+	struct line_report *r;
+
+	(void)state;
+	r = line_report_new(&t, totals, true);
+	assert_non_null(r);
+	assert_int_equal(r->files[0].nfuncs, 1);
+	assert_int_equal(r->files[0].funcs[0].count, 10);
+	line_report_free(r);
+}
+
+/*
+ * A line's count is how often control entered it (sites that enter it,
+ * SITE_ENTERS_LINE, added up), or its largest site count when that is
+ * more.  A for at -O0 (line 2): its init and increment enter it, its
+ * condition continues it, so it ran 1 + 5 times as gcov counts, not 6 + 5
+ * + 1 and not 5.  An unrolled loop's header (line 3): each copy enters it.
+ * Line 4 is entered where no statement row begins: its largest count.
+ */
+static void test_lines_entries(void **state)
+{
+	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = 9 };
+	struct site s[] = {
+		{ .flags = E | SITE_ENTERS_LINE, .vaddr = 0x10, .func = "f", .file = "/a.c", .line = 1, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x14, .func = "f", .file = "/a.c", .line = 2, .func_line = 1 },
+		{ .vaddr = 0x18, .func = "f", .file = "/a.c", .line = 2, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x1c, .func = "f", .file = "/a.c", .line = 2, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x20, .func = "f", .file = "/a.c", .line = 3, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x24, .func = "f", .file = "/a.c", .line = 3, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x28, .func = "f", .file = "/a.c", .line = 3, .func_line = 1 },
+		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x30, .func = "f", .file = "/a.c", .line = 4, .func_line = 1 },
+		{ .vaddr = 0x34, .func = "f", .file = "/a.c", .line = 4, .func_line = 1 },
+	};
+	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 9 };
+	const uint64_t totals[9] = { 1, 1, 6, 5, 7, 6, 5, 2, 9 };
+	struct line_report *r;
+	const struct line_file *f;
+
+	(void)state;
+	r = line_report_new(&t, totals, true);
+	assert_non_null(r);
+	f = &r->files[0];
+	assert_int_equal(f->nlines, 4);
+	assert_int_equal(f->lines[0].count, 1);
+	assert_int_equal(f->lines[1].count, 1 + 5);
+	assert_int_equal(f->lines[2].count, 7 + 6 + 5);
+	assert_int_equal(f->lines[3].count, 9);
+	assert_int_equal(f->funcs[0].count, 1);
+	assert_int_equal(f->funcs[0].lines[1].count, 6);
+	line_report_free(r);
+
+	/*
+	 * Counts that are not executions (once mode: 1 per site that ran;
+	 * ukcov report: drains with hits) do not add up: a line gets the
+	 * largest.  lcov and cobertura tell from the run's mode.
+	 */
+	r = line_report_new(&t, totals, false);
+	assert_non_null(r);
+	f = &r->files[0];
+	assert_int_equal(f->lines[1].count, 6);
+	assert_int_equal(f->lines[2].count, 7);
+	line_report_free(r);
+	assert_true(line_totals_are_runs("count"));
+	assert_false(line_totals_are_runs("once"));
+	assert_false(line_totals_are_runs("drains (counts are drains-with-hits, not hits)"));
 }
 
 /* Files sorted by path whatever the table's (module, vaddr) order. */
@@ -451,7 +642,7 @@ static void test_lines_file_order(void **state)
 	struct line_report *r;
 
 	(void)state;
-	r = line_report_new(&t, totals);
+	r = line_report_new(&t, totals, true);
 	assert_non_null(r);
 	assert_int_equal(r->nfiles, 3);
 	assert_string_equal(r->files[0].path, "/a.c");
@@ -627,7 +818,7 @@ static void test_cobertura_exact(void **state)
 		"<!DOCTYPE coverage SYSTEM \"http://cobertura.sourceforge.net/xml/coverage-04.dtd\">\n"
 		"<coverage line-rate=\"0.7500\" branch-rate=\"0\" lines-covered=\"3\" lines-valid=\"4\""
 		" branches-covered=\"0\" branches-valid=\"0\" complexity=\"0\""
-		" version=\"ukcov " UKCOV_VERSION "\" timestamp=\"1700000000\">\n"
+		" version=\"ukcov " UKCOV_VERSION "\" timestamp=\"1700000000000\">\n"
 		"\t<sources>\n"
 		"\t\t<source>/</source>\n"
 		"\t</sources>\n"
@@ -771,6 +962,56 @@ static void test_cobertura_escaping(void **state)
 	assert_non_null(strstr(got,
 		"<method name=\"q&quot;u&apos;o&#9;t?e?\xc3\xa9&lt;T&gt;&amp;\" signature=\"\""));
 	free(got);
+}
+
+/* CLOCK_REALTIME in milliseconds: time() runs on a coarser clock. */
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+/* The timestamp attribute's value in @xml. */
+static unsigned long long xml_timestamp(const char *xml)
+{
+	const char *p = strstr(xml, " timestamp=\"");
+
+	assert_non_null(p);
+	return strtoull(p + strlen(" timestamp=\""), NULL, 10);
+}
+
+/*
+ * Milliseconds since the epoch, as Cobertura (Date.getTime()) and
+ * coverage.py write it: the time of writing without SOURCE_DATE_EPOCH, or
+ * when its value would not fit once scaled.
+ */
+static void test_cobertura_timestamp_ms(void **state)
+{
+	static const char *const env[] = { NULL, "18446744073709552", "12x" };
+	unsigned long long before, after, got;
+	char *xml;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+		if (env[i])
+			assert_int_equal(setenv("SOURCE_DATE_EPOCH", env[i], 1), 0);
+		else
+			assert_int_equal(unsetenv("SOURCE_DATE_EPOCH"), 0);
+		before = now_ms();
+		xml = run_sink(&sink_cobertura, &a_table, a_totals, &func_info, 0, NULL);
+		after = now_ms();
+		got = xml_timestamp(xml);
+		if (got < before || got > after)
+			fail_msg("SOURCE_DATE_EPOCH=%s: timestamp %llu not in [%llu, %llu]",
+				 env[i] ? env[i] : "(unset)", got, before, after);
+		free(xml);
+	}
+	set_epoch();
+	xml = run_sink(&sink_cobertura, &a_table, a_totals, &func_info, 0, NULL);
+	assert_int_equal(xml_timestamp(xml), 1700000000000ULL);
+	free(xml);
 }
 
 static void test_cobertura_no_hits_and_empty(void **state)
@@ -958,6 +1199,10 @@ int main(void)
 		cmocka_unit_test(test_options_refuse_drcov_line),
 		cmocka_unit_test(test_lines_rules),
 		cmocka_unit_test(test_lines_shared_line),
+		cmocka_unit_test(test_lines_header_copies),
+		cmocka_unit_test(test_lines_function_file),
+		cmocka_unit_test(test_lines_entries_at_one_address),
+		cmocka_unit_test(test_lines_entries),
 		cmocka_unit_test(test_lines_file_order),
 		cmocka_unit_test(test_lcov_func_sites_exact),
 		cmocka_unit_test(test_lcov_line_sites_exact),
@@ -970,6 +1215,7 @@ int main(void)
 		cmocka_unit_test(test_cobertura_line_sites),
 		cmocka_unit_test(test_cobertura_packages),
 		cmocka_unit_test(test_cobertura_escaping),
+		cmocka_unit_test(test_cobertura_timestamp_ms),
 		cmocka_unit_test(test_cobertura_no_hits_and_empty),
 		cmocka_unit_test(test_cobertura_write_error),
 		cmocka_unit_test(test_drcov_exact),

@@ -11,11 +11,14 @@
  * joins the two and strips its project directory.  A relative path (a CU
  * without DW_AT_comp_dir) is written as it is.
  *
- * The timestamp is SOURCE_DATE_EPOCH when set (reproducible builds'
- * convention), else the time of writing, in seconds.
+ * The timestamp is in milliseconds since the epoch, as Cobertura itself
+ * (Date.getTime()) and coverage.py (time.time() * 1000) write it and
+ * readers take it: the time of writing, or SOURCE_DATE_EPOCH (seconds, the
+ * reproducible-builds convention) times 1000 when that is set.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -202,20 +205,26 @@ static void put_package(FILE *out, struct line_file *const *files, size_t n)
 	fputs("\t\t\t</classes>\n\t\t</package>\n", out);
 }
 
-/* SOURCE_DATE_EPOCH when it is a plain number, else now. */
-static unsigned long long timestamp(void)
+/*
+ * Milliseconds: SOURCE_DATE_EPOCH's seconds when it is a plain number that
+ * fits once scaled, else now.
+ */
+static unsigned long long timestamp_ms(void)
 {
 	const char *env = getenv("SOURCE_DATE_EPOCH");
 	unsigned long long v;
+	struct timespec now;
 	char *end;
 
 	if (env && *env >= '0' && *env <= '9') {
 		errno = 0;
 		v = strtoull(env, &end, 10);
-		if (!errno && !*end)
-			return v;
+		if (!errno && !*end && v <= ULLONG_MAX / 1000)
+			return v * 1000;
 	}
-	return (unsigned long long)time(NULL);
+	if (clock_gettime(CLOCK_REALTIME, &now))
+		return (unsigned long long)time(NULL) * 1000;
+	return (unsigned long long)now.tv_sec * 1000 + (unsigned long long)now.tv_nsec / 1000000;
 }
 
 static int cobertura_finish(struct sink *s, const struct site_table *t,
@@ -227,8 +236,7 @@ static int cobertura_finish(struct sink *s, const struct site_table *t,
 	size_t i, j;
 	int err = 0;
 
-	(void)info;
-	r = line_report_new(t, totals);
+	r = line_report_new(t, totals, line_totals_are_runs(info ? info->mode : NULL));
 	if (!r)
 		return -errno;
 	files = calloc(r->nfiles ?: 1, sizeof(*files));
@@ -249,7 +257,7 @@ static int cobertura_finish(struct sink *s, const struct site_table *t,
 		"\t<sources>\n\t\t<source>/</source>\n\t</sources>\n"
 		"\t<packages>\n",
 		rate(r->lines_hit, r->lines_found), r->lines_hit,
-		r->lines_found, UKCOV_VERSION, timestamp());
+		r->lines_found, UKCOV_VERSION, timestamp_ms());
 	for (i = 0; i < r->nfiles && !ferror(out); i = j) {
 		for (j = i + 1; j < r->nfiles && same_dir(files[i], files[j]); j++)
 			;

@@ -76,8 +76,7 @@ static int lcov_finish(struct sink *s, const struct site_table *t,
 	size_t i;
 	int err = 0;
 
-	(void)info;
-	r = line_report_new(t, totals);
+	r = line_report_new(t, totals, line_totals_are_runs(info ? info->mode : NULL));
 	if (!r)
 		return -errno;
 	errno = 0;
