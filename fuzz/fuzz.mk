@@ -28,8 +28,8 @@ FUZZ_SMOKE_SECONDS ?= 10
 # procs.c and ring.c (and the skeleton they include) stay out.  A parser
 # that starts calling another file needs that file added here.
 FZ_CORE_SRCS := $(addprefix user/, sites.c sites_elf.c sites_dwarf.c sites_place.c \
-	sites_bb.c sites_line.c sites_ehframe.c sites_debuginfo.c sites_file.c \
-	kcov_reader.c ldso.c procfs.c)
+	sites_bb.c sites_line.c sites_entries.c sites_ehframe.c sites_debuginfo.c sites_file.c \
+	kcov_reader.c ldso.c procfs.c escape.c)
 
 FZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FZ_CFLAGS := -O1 -g -std=gnu11 $(WARNFLAGS) $(FZ_SAN) -MMD -MP
