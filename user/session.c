@@ -61,11 +61,12 @@ int session_init(struct session *s, const struct collect_opts *o)
 
 struct output *session_open_output(const char *path)
 {
-	struct output *out = output_open(path);
+	const char *why = NULL;
+	struct output *out = output_open(path, &why);
 
 	if (!out)
-		error("cannot write %s: %s%s", path, strerror(errno),
-		      errno == ELOOP ? " (refusing to follow a symlink)" : "");
+		error("cannot write %s: %s%s%s%s", path, strerror(errno),
+		      why ? " (" : "", why ? why : "", why ? ")" : "");
 	return out;
 }
 

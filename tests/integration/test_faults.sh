@@ -421,6 +421,39 @@ test_fault_output_filesystem_full()
 	umount "$T/full" || fail "cannot unmount the full filesystem"
 }
 
+# ---- a FIFO's reader stops reading --------------------------------------------
+
+# The reader of a FIFO output holds it open but never reads: the 4000-line
+# report fills the pipe and ukcov waits, but a SIGINT ends the wait (its
+# signals are blocked, so a plain blocking write would never return).
+test_fault_fifo_reader_stalls()
+{
+	local i
+
+	faults_setup
+	mkfifo "$T/out/pipe"
+	exec 9<>"$T/out/pipe"	# a reader that never reads
+	"$UKCOV" run -o "$T/out/pipe" -- "$T/bin/fault_many" >"$T/p.stdout" 2>"$T/p.err" </dev/null &
+	UK_PID=$!
+	track "$UK_PID"
+	for ((i = 0; i < 500; i++)); do
+		grep -q '^rounds 1$' "$T/p.stdout" 2>/dev/null && break
+		alive "$UK_PID" || break
+		sleep 0.02
+	done
+	grep -q '^rounds 1$' "$T/p.stdout" || fail "the command did not run: $(cat "$T/p.err")"
+	sleep 1
+	alive "$UK_PID" || fail "ukcov did not wait for the stalled reader: $(cat "$T/p.err")"
+	kill -INT "$UK_PID"
+	wait_exit "$UK_PID" 10 "ukcov run -o FIFO with a stalled reader, after SIGINT"
+	exec 9<&-
+	[ "$RC" -eq 125 ] || fail "exit $RC, expected 125: $(cat "$T/p.err")"
+	[ "$(wc -l <"$T/p.err")" -eq 1 ] && grep -q "^ukcov: writing $T/out/pipe: Interrupted system call" "$T/p.err" ||
+		fail "expected one EINTR line: $(cat "$T/p.err")"
+	[ -p "$T/out/pipe" ] || fail "the FIFO was replaced"
+	wait_links 0 5 "$T/"
+}
+
 # ---- the ring's consumer dies -------------------------------------------------
 
 # Consumers are SIGKILLed at random moments of their collect (opening,
@@ -701,6 +734,43 @@ test_outputs_symlink_planted_in_sticky_dir()
 	only_outputs "$T/out"
 }
 
+# Another user's FIFO, or file, planted in a sticky directory others can
+# write: refused (the kernel's protected_fifos / protected_regular rule),
+# even with a reader waiting on the FIFO; nothing reaches the reader.
+test_outputs_fifo_planted_in_sticky_dir()
+{
+	local np=(setpriv --reuid=65534 --regid=65534 --clear-groups) reader i
+
+	faults_setup
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	mkdir -m 1777 "$T/shared"
+	"${np[@]}" mkfifo -m 622 "$T/shared/cov.txt" || fail "nobody cannot make a FIFO"
+	"${np[@]}" cat "$T/shared/cov.txt" >"$T/stolen" &
+	reader=$!
+	track "$reader"
+	for ((i = 0; i < 500; i++)); do
+		[ "$(cat "/proc/$reader/wchan" 2>/dev/null)" = wait_for_partner ] && break
+		sleep 0.02
+	done
+	TALLY_OUT=$T/tally.out timeout -s KILL 20 "$UKCOV" run -o "$T/shared/cov.txt" \
+		-- "$T/bin/tally" >/dev/null 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 125 ] || fail "planted FIFO: exit $RC, expected 125: $(cat "$T/err")"
+	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^ukcov: cannot write $T/shared/cov.txt: .*protected_fifos" "$T/err" ||
+		fail "planted FIFO: $(cat "$T/err")"
+	[ -e "$T/tally.out" ] && fail "the command ran"
+	kill "$reader" 2>/dev/null
+	wait "$reader" 2>/dev/null
+	[ -s "$T/stolen" ] && fail "the planted FIFO's reader got: $(head -c 100 "$T/stolen")"
+	rm -f "$T/shared/cov.txt"
+	"${np[@]}" sh -c "printf 'planted\n' >'$T/shared/cov.txt'" || fail "nobody cannot write"
+	TALLY_OUT=$T/tally.out "$UKCOV" run -o "$T/shared/cov.txt" -- "$T/bin/tally" >/dev/null 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 125 ] || fail "planted file: exit $RC, expected 125: $(cat "$T/err")"
+	grep -q 'protected_regular' "$T/err" || fail "planted file: $(cat "$T/err")"
+	[ "$(cat "$T/shared/cov.txt")" = planted ] || fail "the planted file was replaced"
+}
+
 # In a sticky directory owned by someone else, replacing that user's file
 # takes CAP_FOWNER at commit time; ukcov keeps it for that, writes a new
 # file (never into the old inode) and the old content stays intact.
@@ -736,4 +806,41 @@ test_outputs_not_world_writable()
 	[ -z "$(find "$T/work" -perm -o+w)" ] || fail "world-writable: $(find "$T/work" -perm -o+w)"
 	[ "$(stat -c %a "$T/work/ring")" = 600 ] || fail "ring mode $(stat -c %a "$T/work/ring")"
 	[ "$(stat -c %a "$T/work/cov.txt")" = 644 ] || fail "report mode $(stat -c %a "$T/work/cov.txt")"
+}
+
+# SIGKILL in the instant an output gets its name (strace injects it as
+# ukcov enters the system call, which then never runs).  A new output is
+# linked at its name in one step: killed before that step nothing is
+# there, and no rename, whose entry would be the moment a temp name
+# exists, is ever made.  Replacing a file does need a temp name and
+# rename: killed between the two, the old file is intact and the temp
+# file, complete, stays behind (README: Leaving nothing behind).
+test_outputs_sigkill_while_naming()
+{
+	local st=(strace -f -qq -o /dev/null) left
+
+	faults_setup
+	command -v strace >/dev/null || skip "strace is not installed"
+	"$UKCOV" sites "$T/bin/tally" >"$T/want" || fail "ukcov sites failed"
+	mkdir "$T/new"
+	"${st[@]}" -e trace=linkat -e inject=linkat:signal=KILL \
+		"$UKCOV" sites -o "$T/new/s.txt" "$T/bin/tally" 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 137 ] || fail "killed at linkat: exit $RC: $(cat "$T/err")"
+	[ -z "$(ls -A "$T/new")" ] || fail "killed before naming, left: $(ls -A "$T/new")"
+	"${st[@]}" -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL \
+		"$UKCOV" sites -o "$T/new/s.txt" "$T/bin/tally" 2>"$T/err" ||
+		fail "a new output took a rename (killed there): exit $?, left: $(ls -A "$T/new")"
+	[ "$(ls -A "$T/new")" = s.txt ] || fail "left beside the output: $(ls -A "$T/new")"
+	cmp -s "$T/want" "$T/new/s.txt" || fail "the output is not the site table"
+
+	printf 'old\n' >"$T/new/s.txt"
+	"${st[@]}" -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL \
+		"$UKCOV" sites -o "$T/new/s.txt" "$T/bin/tally" 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 137 ] || fail "replacing, killed at rename: exit $RC: $(cat "$T/err")"
+	[ "$(cat "$T/new/s.txt")" = old ] || fail "the replaced file changed"
+	left=$(ls -A "$T/new" | grep -v '^s\.txt$')
+	[[ "$left" =~ ^\.s\.txt\.[A-Za-z0-9]{6}$ ]] || fail "expected one temp file, found: $left"
+	cmp -s "$T/want" "$T/new/$left" || fail "the temp file left is not the complete table"
 }
