@@ -323,44 +323,86 @@ test_fault_exec_fails_foreign_machine()
 	fi
 }
 
-# The command is killed between fork and exec, while ukcov attaches a big
-# site set: ukcov reports it, passes its status on, leaves nothing.
+# proc_field PID FIELD: FIELD (State, ...) of /proc/PID/status, first word.
+proc_field()
+{
+	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null
+}
+
+# in_go_read PID: PID, ukcov's fork, sleeps in read(2) (syscall 0) on the
+# pipe that lets it go: it has not been let go.
+in_go_read()
+{
+	local nr
+
+	[ "$(proc_field "$1" State)" = S ] || return 1
+	read -r nr _ <"/proc/$1/syscall" 2>/dev/null || return 1
+	[ "$nr" = 0 ]
+}
+
+# The command is killed between fork and exec: ukcov reports it, passes its
+# status on, leaves nothing.  Deterministic: ukcov is stopped (SIGSTOP) as
+# soon as it has forked, and the fork is killed only once it is seen asleep
+# in read(2) on its go pipe with ukcov stopped - then no byte can be on
+# the way, since a write would have woken it, and only ukcov writes - and
+# ukcov goes on only once the fork is a zombie.
 test_fault_target_killed_before_start()
 {
-	local i child rc before=0
+	local i try child state
 
 	faults_setup
 	for ((i = 0; i < 4; i++)); do
-		"$UKCOV" run --libs -o "$T/out/k.txt" -- "$T/bin/fault_many" -n 1 \
-			>"$T/k.stdout" 2>"$T/k.err" </dev/null &
-		UK_PID=$!
-		track "$UK_PID"
-		child=
-		SECONDS=0
-		while [ -z "$child" ] && alive "$UK_PID" && [ "$SECONDS" -lt 20 ]; do
-			read -r child _ <"/proc/$UK_PID/task/$UK_PID/children" 2>/dev/null
+		for ((try = 0; try < 10; try++)); do
+			"$UKCOV" run --libs -o "$T/out/k.txt" -- "$T/bin/fault_many" -n 1 \
+				>"$T/k.stdout" 2>"$T/k.err" </dev/null &
+			UK_PID=$!
+			track "$UK_PID"
+			child=
+			SECONDS=0
+			while [ -z "$child" ] && alive "$UK_PID" && [ "$SECONDS" -lt 20 ]; do
+				read -r child _ <"/proc/$UK_PID/task/$UK_PID/children" 2>/dev/null
+			done
+			[ -n "$child" ] || fail "ukcov ended before forking: $(cat "$T/k.err")"
+			kill -STOP "$UK_PID"
+			for ((state = 0; state < 500; state++)); do
+				[ "$(proc_field "$UK_PID" State)" = T ] && break
+				sleep 0.01
+			done
+			[ "$(proc_field "$UK_PID" State)" = T ] || fail "ukcov does not stop"
+			# Until the fork is in its read, or has been let go (exec'd).
+			for ((state = 0; state < 500; state++)); do
+				in_go_read "$child" && break
+				[ "$(readlink "/proc/$child/exe")" = "$(readlink -f "$UKCOV")" ] || break
+				sleep 0.01
+			done
+			in_go_read "$child" && break
+			# Too late: ukcov had let it go.  Let this one end and try again.
+			kill -CONT "$UK_PID"
+			wait_exit "$UK_PID" 30 "ukcov run (let go before it was stopped)"
+			cmd_gone "$T/bin/fault_many" 10
+			rm -f "$T/out/k.txt"
 		done
-		[ -n "$child" ] || fail "ukcov ended before forking: $(cat "$T/k.err")"
+		in_go_read "$child" || fail "never stopped ukcov before it let its command go"
 		kill -KILL "$child"
+		# Dead, not dying: a fork still being killed would take the go
+		# byte into its pipe and look, to ukcov, like one that exec'd.
+		for ((state = 0; state < 500; state++)); do
+			[ "$(proc_field "$child" State)" = Z ] && break
+			sleep 0.01
+		done
+		[ "$(proc_field "$child" State)" = Z ] || fail "the killed fork does not die"
+		kill -CONT "$UK_PID"
 		wait_exit "$UK_PID" 20 "ukcov run"
-		rc=$RC
 		cmd_gone "$T/bin/fault_many" 10
 		wait_links 0 5 "$T/"
-		[ "$rc" -eq 137 ] || fail "exit $rc, expected 137 (the command's SIGKILL): $(cat "$T/k.err")"
-		if grep -q 'died before it could start (signal 9)' "$T/k.err"; then
-			before=$((before + 1))
-			[ "$(wc -l <"$T/k.err")" -eq 1 ] || fail "more than one message: $(cat "$T/k.err")"
-			only_outputs "$T/out"
-			[ -s "$T/k.stdout" ] && fail "the killed command printed: $(cat "$T/k.stdout")"
-		else
-			# Killed once it had been let go: a report of a command killed by 9.
-			only_outputs "$T/out" k.txt
-			grep -qx '# exit: 137' "$T/out/k.txt" || fail "no '# exit: 137' in the report"
-		fi
-		rm -f "$T/out/k.txt"
+		[ "$RC" -eq 137 ] || fail "exit $RC, expected 137 (the command's SIGKILL): $(cat "$T/k.err")"
+		[ "$(wc -l <"$T/k.err")" -eq 1 ] &&
+			grep -qx "ukcov: $T/bin/fault_many: died before it could start (signal 9)" "$T/k.err" ||
+			fail "expected one 'died before it could start' line: $(cat "$T/k.err")"
+		only_outputs "$T/out"
+		[ -s "$T/k.stdout" ] && fail "the killed command printed: $(cat "$T/k.stdout")"
+		echo "iteration $i: killed before its start after $try late tries"
 	done
-	echo "$before of 4 killed before they started"
-	[ "$before" -gt 0 ] || skip "the command was never killed before its start (a slow machine?)"
 }
 
 # ---- the output filesystem is full ------------------------------------------
@@ -552,6 +594,180 @@ test_fault_two_collectors_same_pid()
 	check_report "$T/out/b.txt" "$T/d2" "$T/sites"
 	server_cmd "call 4 1" >/dev/null
 	server_quit
+}
+
+# server2_start: a second server ($T/bin/server) on fds 5 (commands) and 6
+# (answers), beside server_start's on 7 and 8; SRV2_PID.
+server2_start()
+{
+	local line
+
+	mkfifo "$T/srv2.in" "$T/srv2.out" || fail "mkfifo failed"
+	"$T/bin/server" <"$T/srv2.in" >"$T/srv2.out" 2>"$T/srv2.err" &
+	SRV2_PID=$!
+	track "$SRV2_PID"
+	exec 5>"$T/srv2.in" 6<"$T/srv2.out"
+	read -r -t 10 -u 6 line || fail "second server did not start: $(cat "$T/srv2.err")"
+	[ "$line" = ready ] || fail "second server said '$line', not ready"
+}
+
+# server2_cmd CMD, server2_tally FILE, server2_quit: server_cmd & co. for it.
+server2_cmd()
+{
+	local line
+
+	printf '%s\n' "$1" >&5 || fail "second server: cannot send '$1'"
+	while :; do
+		read -r -t 10 -u 6 line || fail "second server: no answer to '$1'"
+		printf '%s\n' "$line"
+		case $line in
+		ok|end) return 0 ;;
+		error) fail "second server: '$1' was refused" ;;
+		esac
+	done
+}
+
+server2_tally()
+{
+	server2_cmd tally | grep -v '^end$' >"$1"
+	grep -q '^f_0 ' "$1" || fail "second server tally is malformed: $(cat "$1")"
+}
+
+server2_quit()
+{
+	printf 'quit\n' >&5
+	exec 5>&-
+	wait_exit "$SRV2_PID" 10 "second server"
+	exec 6<&-
+	[ "$RC" -eq 0 ] || fail "second server exited $RC"
+}
+
+# Two `ukcov attach` on two processes of one binary: both link the same
+# file, yet each counts exactly its own process's calls, none of the
+# other's, before and after the other one detaches.
+test_fault_two_collectors_same_binary()
+{
+	local a b
+
+	faults_setup
+	# shellcheck disable=SC2034 # server_start's
+	SRV_BIN=$T/bin/server
+	sites_map "$T/bin/server" "$T/sites"
+	server_start
+	server2_start
+	server_tally "$T/a0"
+	server2_tally "$T/b0"
+	"$UKCOV" attach -p "$SRV_PID" -o "$T/out/a.txt" >/dev/null 2>"$T/a.err" &
+	a=$!
+	track "$a"
+	"$UKCOV" attach -p "$SRV2_PID" -o "$T/out/b.txt" >/dev/null 2>"$T/b.err" &
+	b=$!
+	track "$b"
+	wait_line "$T/a.err" '^ukcov: attached' 20 "$a"
+	wait_line "$T/b.err" '^ukcov: attached' 20 "$b"
+	[ "$(bpf_links "$T/bin/server")" -eq 2 ] ||
+		fail "$(bpf_links "$T/bin/server") links on the server binary, expected 2"
+	# Different calls on each, interleaved.
+	server_cmd "call 2 40" >/dev/null
+	server2_cmd "call 3 7" >/dev/null
+	server_cmd "call 5 3" >/dev/null
+	server2_cmd "call 5 11" >/dev/null
+	server_tally "$T/a1"
+	kill -INT "$a"
+	wait_exit "$a" 15 "ukcov attach to the first server"
+	[ "$RC" -eq 0 ] || fail "first ukcov exited $RC: $(cat "$T/a.err")"
+	wait_links 1 5 "$T/bin/server"
+	# The first one gone, the second still counts only its own.
+	server_cmd "call 1 9" >/dev/null
+	server2_cmd "call 4 2" >/dev/null
+	server2_tally "$T/b1"
+	kill -INT "$b"
+	wait_exit "$b" 15 "ukcov attach to the second server"
+	[ "$RC" -eq 0 ] || fail "second ukcov exited $RC: $(cat "$T/b.err")"
+	wait_links 0 5 "$T/"
+	tally_delta "$T/a0" "$T/a1" >"$T/da"
+	tally_delta "$T/b0" "$T/b1" >"$T/db"
+	grep -qx 'f_2 40' "$T/da" && grep -qx 'f_5 3' "$T/da" && grep -qx 'f_3 0' "$T/da" ||
+		fail "first server's tally is off: $(tr '\n' ' ' <"$T/da")"
+	grep -qx 'f_3 7' "$T/db" && grep -qx 'f_5 11' "$T/db" && grep -qx 'f_4 2' "$T/db" &&
+		grep -qx 'f_2 0' "$T/db" || fail "second server's tally is off: $(tr '\n' ' ' <"$T/db")"
+	check_report "$T/out/a.txt" "$T/da" "$T/sites"
+	check_report "$T/out/b.txt" "$T/db" "$T/sites"
+	only_outputs "$T/out" a.txt b.txt
+	server_quit
+	server2_quit
+}
+
+# fdinfo_links PID: the ids of the BPF links PID holds, one per line.
+fdinfo_links()
+{
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "link_id:" { print $2 }' | sort -n
+}
+
+# fdinfo_uprobe_links PID: how many of them are uprobe_multi links.
+fdinfo_uprobe_links()
+{
+	local n
+
+	n=$(cat /proc/"$1"/fdinfo/* 2>/dev/null |
+		awk '$1 == "link_type:" && $2 == "uprobe_multi" { n++ } END { print n + 0 }')
+	echo "${n:-0}"
+}
+
+# The attached process dies while ukcov attaches its modules (--libs):
+# one clear line, exit 1, no report, and none of the links ukcov had made
+# survives it.  Deterministic: strace delays ukcov's second uprobe_multi
+# link by 4 s (which bpf(2) call that is comes from a dry run of the same
+# command), and the process is killed in that pause, after the first link.
+# The links checked are the ones ukcov itself held (/proc/PID/fdinfo), not
+# a system-wide count that other tests could change.
+test_fault_attach_target_exits_mid_attach()
+{
+	local k n ids id st=(strace -qq -o /dev/null -e trace=bpf) tracer uk i
+
+	faults_setup
+	command -v strace >/dev/null || skip "strace is not installed"
+	many_start
+	strace -qq -o "$T/dry.log" -e trace=bpf "$UKCOV" attach -p "$MANY_PID" --libs \
+		--duration 200ms -o "$T/dry.txt" >/dev/null 2>"$T/dry.err" ||
+		fail "dry run: exit $?: $(cat "$T/dry.err")"
+	n=$(grep -c 'BPF_LINK_CREATE.*attach_type=\(0x30\|BPF_TRACE_UPROBE_MULTI\)' "$T/dry.log")
+	[ "$n" -ge 2 ] || skip "fewer than two modules to attach ($n)"
+	k=$(grep '^bpf(' "$T/dry.log" | grep -n 'BPF_LINK_CREATE.*attach_type=\(0x30\|BPF_TRACE_UPROBE_MULTI\)' |
+		sed -n 2p | cut -d: -f1)
+	"${st[@]}" -e inject=bpf:delay_enter=4000000:when="$k" "$UKCOV" attach -p "$MANY_PID" \
+		--libs -o "$T/out/m.txt" >/dev/null 2>"$T/m.err" &
+	tracer=$!
+	track "$tracer"
+	uk=
+	for ((i = 0; i < 1000; i++)); do
+		[ -n "$uk" ] || read -r uk _ <"/proc/$tracer/task/$tracer/children" 2>/dev/null
+		[ -n "$uk" ] && [ "$(fdinfo_uprobe_links "$uk")" -ge 1 ] && break
+		alive "$tracer" || break
+		sleep 0.01
+	done
+	[ -n "$uk" ] && [ "$(fdinfo_uprobe_links "$uk")" -eq 1 ] ||
+		fail "ukcov did not pause after its first link: $(cat "$T/m.err")"
+	grep -q 'attached to pid' "$T/m.err" && fail "ukcov had finished attaching"
+	ids=$(fdinfo_links "$uk")
+	kill -KILL "$MANY_PID"
+	wait "$MANY_PID" 2>/dev/null
+	exec 7>&- 8<&-
+	wait_exit "$tracer" 20 "ukcov attach (its process killed mid-attach)"
+	[ "$RC" -eq 1 ] || fail "exit $RC, expected 1: $(cat "$T/m.err")"
+	[ "$(wc -l <"$T/m.err")" -eq 1 ] &&
+		grep -Eq "^ukcov: attaching to [^ ]+: process $MANY_PID is gone\$" "$T/m.err" ||
+		fail "expected one 'process $MANY_PID is gone' line: $(cat "$T/m.err")"
+	only_outputs "$T/out"
+	for id in $ids; do
+		for ((i = 0; i < 100; i++)); do
+			bpftool link show id "$id" >/dev/null 2>&1 || continue 2
+			sleep 0.05
+		done
+		fail "link $id of the dead ukcov is still there"
+	done
+	wait_links 0 5 "$T/"
+	echo "links ukcov held when its process died: $(echo "$ids" | tr '\n' ' ')"
 }
 
 # ---- privileges -----------------------------------------------------------------
