@@ -843,6 +843,98 @@ test_privs_dropped_after_attach()
 	wait_links 0 5 "$T/"
 }
 
+# status_line PID FIELD: FIELD of /proc/PID/status, tabs as single spaces.
+status_line()
+{
+	awk -v f="$1" '$1 == f ":" { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$2/status"
+}
+
+# run_status [ENV...]: starts `ukcov run -v` of the server (under env
+# ENV...), waits until it has dropped its privileges; UK_PID, CMD_PID.
+run_status()
+{
+	local line
+
+	rm -f "$T/rs.in" "$T/rs.out"
+	mkfifo "$T/rs.in" "$T/rs.out"
+	env "$@" "$UKCOV" run -v -o "$T/out/rs.txt" -- "$T/bin/server" \
+		<"$T/rs.in" >"$T/rs.out" 2>"$T/rs.err" &
+	UK_PID=$!
+	track "$UK_PID"
+	exec 7>"$T/rs.in" 8<"$T/rs.out"
+	read -r -t 20 -u 8 line || fail "the server did not start: $(cat "$T/rs.err")"
+	[ "$line" = ready ] || fail "the server said '$line'"
+	wait_line "$T/rs.err" '^ukcov: capabilities kept' 20 "$UK_PID"
+	CMD_PID=
+	# One line without a newline: read's status says EOF, its variable is set.
+	read -r CMD_PID _ <"/proc/$UK_PID/task/$UK_PID/children"
+	[ -n "$CMD_PID" ] || fail "ukcov has no child"
+}
+
+run_status_end()
+{
+	printf 'quit\n' >&7
+	exec 7>&-
+	wait_exit "$UK_PID" 20 "ukcov run"
+	exec 8<&-
+	[ "$RC" -eq 0 ] || fail "ukcov run: exit $RC: $(cat "$T/rs.err")"
+	rm -f "$T/out/rs.txt"
+}
+
+# What ukcov and the command of `run` are, by /proc/PID/status, once the
+# probes are attached: ukcov keeps uid and gid 0 (the README says why) with
+# CAP_SYS_PTRACE alone, in every set including the bounding one, and
+# no_new_privs; the command, forked before the drop, is untouched by it:
+# without sudo ukcov's own credentials, under sudo the user's, with no
+# capability at all.
+test_privs_status_after_drop()
+{
+	local ptrace=0000000000080000 full
+
+	faults_setup
+	full=$(status_line CapEff $$)
+	run_status
+	[ "$(status_line Uid "$UK_PID")" = "0 0 0 0" ] ||
+		fail "ukcov's uids: $(status_line Uid "$UK_PID")"
+	[ "$(status_line Gid "$UK_PID")" = "0 0 0 0" ] ||
+		fail "ukcov's gids: $(status_line Gid "$UK_PID")"
+	for f in CapEff CapPrm CapBnd; do
+		[ "$(status_line $f "$UK_PID")" = "$ptrace" ] ||
+			fail "ukcov's $f: $(status_line $f "$UK_PID"), expected $ptrace"
+	done
+	[ "$(status_line CapInh "$UK_PID")" = 0000000000000000 ] &&
+		[ "$(status_line CapAmb "$UK_PID")" = 0000000000000000 ] ||
+		fail "ukcov kept inheritable or ambient capabilities"
+	[ "$(status_line NoNewPrivs "$UK_PID")" = 1 ] || fail "ukcov: no_new_privs not set"
+	grep -qx 'ukcov: capabilities kept: CAP_SYS_PTRACE' "$T/rs.err" ||
+		fail "ukcov said: $(grep 'capabilities kept' "$T/rs.err")"
+	# The command: root as ukcov was, every capability the test shell has.
+	[ "$(readlink "/proc/$CMD_PID/exe")" = "$T/bin/server" ] || fail "pid $CMD_PID is not the command"
+	[ "$(status_line Uid "$CMD_PID")" = "0 0 0 0" ] ||
+		fail "the command's uids: $(status_line Uid "$CMD_PID")"
+	[ "$(status_line CapEff "$CMD_PID")" = "$full" ] ||
+		fail "the command's CapEff: $(status_line CapEff "$CMD_PID"), expected $full"
+	[ "$(status_line NoNewPrivs "$CMD_PID")" = 0 ] || fail "the command got no_new_privs"
+	run_status_end
+
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	run_status SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody
+	[ "$(status_line Uid "$UK_PID")" = "0 0 0 0" ] ||
+		fail "ukcov under sudo: uids $(status_line Uid "$UK_PID")"
+	[ "$(status_line CapEff "$UK_PID")" = "$ptrace" ] ||
+		fail "ukcov under sudo: CapEff $(status_line CapEff "$UK_PID")"
+	[ "$(status_line Uid "$CMD_PID")" = "65534 65534 65534 65534" ] ||
+		fail "the command under sudo: uids $(status_line Uid "$CMD_PID")"
+	[ "$(status_line Gid "$CMD_PID")" = "65534 65534 65534 65534" ] ||
+		fail "the command under sudo: gids $(status_line Gid "$CMD_PID")"
+	for f in CapEff CapPrm CapInh CapAmb; do
+		[ "$(status_line $f "$CMD_PID")" = 0000000000000000 ] ||
+			fail "the command under sudo: $f $(status_line $f "$CMD_PID")"
+	done
+	run_status_end
+	wait_links 0 5 "$T/"
+}
+
 # whoami_check NAME UID GID: $T/NAME.stdout is fault_whoami's, run as UID:GID
 # with the groups of that user, no capabilities, and $T/out/NAME.txt has
 # its exact tally.
