@@ -797,6 +797,9 @@ caps_after_attach()
 	[ "$(cap_line "$pid" CapAmb)" = 0000000000000000 ] || fail "attach $*: ambient caps left"
 	[ "$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$pid/status")" = 1 ] ||
 		fail "attach $*: no_new_privs is not set"
+	# The ids stay root's (README: what is not dropped).
+	[ "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$pid/status")" = "0 0 0 0" ] ||
+		fail "attach $*: uids $(grep '^Uid:' "/proc/$pid/status")"
 	many_round
 	kill -INT "$pid"
 	wait_exit "$pid" 15 "ukcov attach $*"
