@@ -14,6 +14,10 @@
 
 MANY_FUNCS=4000		# g_1000..g_4999 in fault_many
 
+# Under strace an ASan build of ukcov must not look for leaks at exit:
+# LeakSanitizer refuses to run under ptrace and fails the exit status.
+STRACE_ENV=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
+
 # faults_setup: setup, $T reachable by everybody (the command may run as
 # nobody), private copies of the fixtures in $T/bin, outputs in $T/out.
 faults_setup()
@@ -723,12 +727,12 @@ fdinfo_uprobe_links()
 # a system-wide count that other tests could change.
 test_fault_attach_target_exits_mid_attach()
 {
-	local k n ids id st=(strace -qq -o /dev/null -e trace=bpf) tracer uk i
+	local k n ids id st=("${STRACE_ENV[@]}" strace -qq -o /dev/null -e trace=bpf) tracer uk i
 
 	faults_setup
 	command -v strace >/dev/null || skip "strace is not installed"
 	many_start
-	strace -qq -o "$T/dry.log" -e trace=bpf "$UKCOV" attach -p "$MANY_PID" --libs \
+	"${STRACE_ENV[@]}" strace -qq -o "$T/dry.log" -e trace=bpf "$UKCOV" attach -p "$MANY_PID" --libs \
 		--duration 200ms -o "$T/dry.txt" >/dev/null 2>"$T/dry.err" ||
 		fail "dry run: exit $?: $(cat "$T/dry.err")"
 	n=$(grep -c 'BPF_LINK_CREATE.*attach_type=\(0x30\|BPF_TRACE_UPROBE_MULTI\)' "$T/dry.log")
@@ -1128,7 +1132,7 @@ test_outputs_not_world_writable()
 # file, complete, stays behind (README: Leaving nothing behind).
 test_outputs_sigkill_while_naming()
 {
-	local st=(strace -f -qq -o /dev/null) left
+	local st=("${STRACE_ENV[@]}" strace -f -qq -o /dev/null) left
 
 	faults_setup
 	command -v strace >/dev/null || skip "strace is not installed"
