@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 #
 # libFuzzer targets for everything ukcov parses from files other users can
-# write (fuzz/README in /tmp/readme-hardening-fuzz.md).  Included by the top
-# Makefile.
+# write (README.md, "Untrusted input" > "Fuzzing": what each target checks,
+# how to keep a crash as a regression input).  Included by the top Makefile.
 #
 #   make fuzz          each target for FUZZ_SECONDS (default 60) seconds
 #   make fuzz-smoke    replay, then each target for FUZZ_SMOKE_SECONDS (10);
@@ -19,7 +19,7 @@
 
 FZ_CC ?= clang
 FZ_OUT := .output/fuzz
-FZ_TARGETS := elf sites_file kcov ldso
+FZ_TARGETS := elf elf_path sites_file kcov ldso
 FZ_SECONDS_DEFAULT := 60
 FUZZ_SECONDS ?= $(FZ_SECONDS_DEFAULT)
 FUZZ_SMOKE_SECONDS ?= 10
@@ -49,6 +49,8 @@ FZ_REGRESSIONS := tests/fuzz-regressions
 # Largest input per target (-max_len): an ELF of 64 KiB holds symbols,
 # DWARF and code for dozens of functions; the text formats need less.
 FZ_MAXLEN_elf := 65536
+# Two ELFs: a binary and its debug file.
+FZ_MAXLEN_elf_path := 65536
 FZ_MAXLEN_sites_file := 65536
 FZ_MAXLEN_kcov := 16384
 FZ_MAXLEN_ldso := 65536
@@ -108,6 +110,8 @@ fuzz-build: $(FZ_LF_BINS) $(FZ_RP_BINS)
 fuzz-seeds: $(FZ_SEEDS)
 
 # A crash is a failure: every input ever found lives on in the regressions.
+# Every target has its directory there (empty but for .gitkeep until a
+# first crash); a missing one is an error, not a silent skip.
 fuzz-replay: $(FZ_RP_BINS) $(FZ_SEEDS)
 	$(Q)for t in $(FZ_TARGETS); do \
 		$(FZ_OUT)/replay/fuzz_$$t $(FZ_REGRESSIONS)/$$t $(FZ_OUT)/seeds/$$t || exit 1; \
@@ -120,12 +124,13 @@ fz_run = for t in $(FZ_TARGETS); do \
 		mkdir -p $(FZ_OUT)/corpus/$$t $(FZ_OUT)/crashes/$$t && \
 		echo "  FUZZ     $$t ($(1) s)" && \
 		$(FZ_OUT)/fuzz_$$t -max_total_time=$(1) -max_len=$$(case $$t in \
-			elf) echo $(FZ_MAXLEN_elf);; sites_file) echo $(FZ_MAXLEN_sites_file);; \
+			elf) echo $(FZ_MAXLEN_elf);; elf_path) echo $(FZ_MAXLEN_elf_path);; \
+			sites_file) echo $(FZ_MAXLEN_sites_file);; \
 			kcov) echo $(FZ_MAXLEN_kcov);; *) echo $(FZ_MAXLEN_ldso);; esac) \
 			-timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix=$(FZ_OUT)/crashes/$$t/ \
 			$(FZ_OUT)/corpus/$$t $(FZ_OUT)/seeds/$$t \
-			$$(test -d $(FZ_REGRESSIONS)/$$t && echo $(FZ_REGRESSIONS)/$$t) \
+			$(FZ_REGRESSIONS)/$$t \
 			>$(FZ_OUT)/$$t.log 2>&1 || \
 		{ tail -n 60 $(FZ_OUT)/$$t.log >&2; \
 		  echo "fuzz: $$t failed, see $(FZ_OUT)/$$t.log and $(FZ_OUT)/crashes/$$t/" >&2; \

@@ -7,6 +7,7 @@
 #ifndef UKCOV_FUZZ_COMMON_H
 #define UKCOV_FUZZ_COMMON_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,50 @@ static inline void fuzz_check_same_table(const struct site_table *a, const struc
 				   x->rows[r].entries == y->rows[r].entries);
 	}
 	fuzz_check(site_table_id(a) == site_table_id(b));
+}
+
+/* Every site of a one-module table lies in the @len bytes of its file. */
+static inline void fuzz_check_sites_in_image(const struct site_table *t, size_t len)
+{
+	fuzz_check(t->nmodules == 1);
+	for (size_t i = 0; i < t->nsites; i++) {
+		const struct site *s = &t->sites[i];
+
+		/* The probe goes on a byte of the file, inside the site. */
+		fuzz_check(s->size > 0);
+		fuzz_check(s->offset < len && s->size <= len - s->offset);
+		fuzz_check(s->probe_offset >= s->offset &&
+			   s->probe_offset - s->offset < s->size);
+	}
+}
+
+/*
+ * A finished table survives the site-table file: written, read back equal
+ * field by field, and written again byte for byte.
+ */
+static inline void fuzz_check_round_trip(const struct site_table *t)
+{
+	struct sites_file_error e = {};
+	struct site_table *back = NULL;
+	char *text = NULL, *again = NULL;
+	size_t len = 0, len2 = 0;
+	int err;
+
+	err = fuzz_write_table(t, &text, &len);
+	/* A name too long for a line is refused by the writer, not truncated. */
+	if (err == -E2BIG)
+		goto out;
+	fuzz_check(!err);
+	err = sites_file_read_buffer(text, len, &back, &e);
+	if (err)
+		fuzz_fail("written table does not read back: line %zu: %s", e.line, e.why);
+	fuzz_check_same_table(t, back);
+	fuzz_check(!fuzz_write_table(back, &again, &len2));
+	fuzz_check(len == len2 && !memcmp(text, again, len));
+out:
+	site_table_free(back);
+	free(text);
+	free(again);
 }
 
 #endif /* UKCOV_FUZZ_COMMON_H */

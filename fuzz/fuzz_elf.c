@@ -3,7 +3,8 @@
  * Site discovery from an ELF image: program headers, .symtab/.dynsym,
  * .eh_frame, notes, the DWARF line table and the disassembly behind line
  * and bb sites, for each site kind, on the input as an in-memory image
- * (site_table_add_elf_memory()).
+ * (site_table_add_elf_memory()).  Opening a file and finding its separate
+ * debug file: fuzz_elf_path.
  *
  * Beyond "does not crash": a table that was built satisfies the table's
  * invariants, every site's bytes lie in the image, the image is not
@@ -18,45 +19,6 @@
 #include "fuzz_common.h"
 #include "sites.h"
 #include "sites_file.h"
-
-static void check_sites_in_image(const struct site_table *t, size_t len)
-{
-	fuzz_check(t->nmodules == 1);
-	for (size_t i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
-
-		/* The probe goes on a byte of the file, inside the site. */
-		fuzz_check(s->size > 0);
-		fuzz_check(s->offset < len && s->size <= len - s->offset);
-		fuzz_check(s->probe_offset >= s->offset &&
-			   s->probe_offset - s->offset < s->size);
-	}
-}
-
-static void check_round_trip(const struct site_table *t)
-{
-	struct sites_file_error e = {};
-	struct site_table *back = NULL;
-	char *text = NULL, *again = NULL;
-	size_t len = 0, len2 = 0;
-	int err;
-
-	err = fuzz_write_table(t, &text, &len);
-	/* A name too long for a line is refused by the writer, not truncated. */
-	if (err == -E2BIG)
-		goto out;
-	fuzz_check(!err);
-	err = sites_file_read_buffer(text, len, &back, &e);
-	if (err)
-		fuzz_fail("written table does not read back: line %zu: %s", e.line, e.why);
-	fuzz_check_same_table(t, back);
-	fuzz_check(!fuzz_write_table(back, &again, &len2));
-	fuzz_check(len == len2 && !memcmp(text, again, len));
-out:
-	site_table_free(back);
-	free(text);
-	free(again);
-}
 
 /* FUZZ_VERBOSE=1: one line per input and kind, to see what a seed reaches. */
 static int verbose = -1;
@@ -92,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0:
 			site_table_finish(t);
 			fuzz_check_table(t);
-			check_sites_in_image(t, size);
-			check_round_trip(t);
+			fuzz_check_sites_in_image(t, size);
+			fuzz_check_round_trip(t);
 			break;
 		case -ENOEXEC:
 		case -ENODATA:

@@ -7,6 +7,9 @@
  *                                and one table of all of them
  *   gen_seeds kcov DIR           kcov streams, well-formed and not
  *   gen_seeds ldso DIR           small ld.so caches in both layouts
+ *   gen_seeds elf_path DIR BIN DEBUG...
+ *                                pairs of a binary and a debug file for
+ *                                fuzz_elf_path, in every place and shape
  *
  * Site tables come from the real writer (sites_file_write()), so the
  * seeds are exactly what `ukcov run --save-sites` writes.
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_elf_path.h"
 #include "sites.h"
 #include "sites_file.h"
 #include "ukcov/kcov.h"
@@ -215,6 +219,80 @@ static int gen_ldso(const char *dir)
 	return ret;
 }
 
+/* The whole of @path, malloc'd, its size in *@len; NULL on failure. */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	uint8_t *buf = NULL;
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
+	    (buf = malloc(n ? n : 1)) && fread(buf, 1, n, f) == (size_t)n) {
+		*len = n;
+	} else {
+		fprintf(stderr, "gen_seeds: %s: %s\n", path, strerror(errno));
+		free(buf);
+		buf = NULL;
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/*
+ * For each BIN DEBUG pair: the debug file in each of the four places,
+ * then the traps (FIFO, directory, symlink to the binary) where the
+ * lookup starts and at --debug-file; func and line sites.
+ */
+static int gen_elf_path(const char *dir, int n, char **files)
+{
+	static const struct { enum elf_pair_where where; enum elf_pair_what what; } places[] = {
+		{ PAIR_DEBUGLINK, PAIR_FILE }, { PAIR_DEBUGLINK_SUBDIR, PAIR_FILE },
+		{ PAIR_BUILD_ID, PAIR_FILE }, { PAIR_DEBUG_FILE, PAIR_FILE },
+		{ PAIR_DEBUGLINK, PAIR_FIFO }, { PAIR_DEBUGLINK, PAIR_DIRECTORY },
+		{ PAIR_DEBUGLINK, PAIR_LINK_TO_BINARY }, { PAIR_BUILD_ID, PAIR_FIFO },
+		{ PAIR_DEBUG_FILE, PAIR_FIFO }, { PAIR_DEBUG_FILE, PAIR_DIRECTORY },
+		{ PAIR_DEBUG_FILE, PAIR_LINK_TO_BINARY },
+	};
+	static const enum elf_pair_kind kinds[] = { PAIR_FUNC, PAIR_LINE };
+	int ret = 0;
+
+	if (n % 2)
+		return 2;
+	for (int i = 0; i < n; i += 2) {
+		const char *name = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+		size_t alen, blen;
+		uint8_t *a = slurp(files[i], &alen), *b = slurp(files[i + 1], &blen), *in = NULL;
+
+		if (a && b && alen <= UINT32_MAX)
+			in = malloc(ELF_PAIR_HEADER + alen + blen);
+		if (!in) {
+			ret = 1;
+			goto next;
+		}
+		in[1] = alen;
+		in[2] = alen >> 8;
+		in[3] = alen >> 16;
+		in[4] = alen >> 24;
+		memcpy(in + ELF_PAIR_HEADER, a, alen);
+		memcpy(in + ELF_PAIR_HEADER + alen, b, blen);
+		for (size_t p = 0; p < sizeof(places) / sizeof(places[0]); p++) {
+			for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+				char seed[512];
+
+				in[0] = elf_pair_mode(places[p].where, places[p].what, kinds[k]);
+				snprintf(seed, sizeof(seed), "%s-mode%02x", name, in[0]);
+				ret |= write_file(dir, seed, in, ELF_PAIR_HEADER + alen + blen);
+			}
+		}
+next:
+		free(in);
+		free(a);
+		free(b);
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "sites"))
@@ -223,6 +301,9 @@ int main(int argc, char **argv)
 		return gen_kcov(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "ldso"))
 		return gen_ldso(argv[2]);
-	fprintf(stderr, "usage: gen_seeds sites DIR ELF... | kcov DIR | ldso DIR\n");
+	if (argc >= 5 && !strcmp(argv[1], "elf_path"))
+		return gen_elf_path(argv[2], argc - 3, argv + 3);
+	fprintf(stderr, "usage: gen_seeds sites DIR ELF... | kcov DIR | ldso DIR | "
+		"elf_path DIR BIN DEBUG...\n");
 	return 2;
 }

@@ -6,8 +6,9 @@
  * `make check` replays the regression inputs and seeds with the same
  * checks the fuzzer ran them under; a finding aborts the program.
  *
- * A directory that does not exist is skipped: a target may have no
- * regression input yet.
+ * A path that does not exist is an error: a mistyped or missing corpus
+ * directory must not turn the replay into a pass that checked nothing.
+ * An empty directory is fine (a target with no regression input yet).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -69,10 +70,9 @@ static int replay_dir(const char *dir, size_t *count)
 
 	n = scandir(dir, &names, NULL, alphasort);
 	if (n < 0) {
-		if (errno == ENOENT)
-			return 0;
-		fprintf(stderr, "replay: %s: %s\n", dir, strerror(errno));
-		return -errno;
+		err = -errno;
+		fprintf(stderr, "replay: %s: %s\n", dir, strerror(-err));
+		return err;
 	}
 	for (int i = 0; i < n; i++) {
 		char path[4096];
@@ -99,8 +99,6 @@ int main(int argc, char **argv)
 		struct stat st;
 
 		if (stat(argv[i], &st)) {
-			if (errno == ENOENT)
-				continue;
 			fprintf(stderr, "replay: %s: %s\n", argv[i], strerror(errno));
 			err = -1;
 		} else if (S_ISDIR(st.st_mode)) {

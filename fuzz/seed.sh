@@ -11,6 +11,9 @@
 #   OUT/kcov/        hand-made kcov streams (GEN_SEEDS kcov)
 #   OUT/ldso/        /etc/ld.so.cache, small caches in both layouts, a maps
 #                    file, an ELF with PT_INTERP
+#   OUT/elf_path/    a stripped binary and its debug file (GEN_SEEDS
+#                    elf_path): split with a .gnu_debuglink, stripped of
+#                    .symtab with the same build-id, and a mismatched pair
 #
 # Deterministic: the same system gives the same seeds.  Files over 256 KiB
 # are left out (the fuzzers read 64 KiB at most; the replay reads all).
@@ -22,7 +25,7 @@ fixtures=$3
 max=262144
 
 rm -rf "$out"
-mkdir -p "$out/elf" "$out/sites_file" "$out/kcov" "$out/ldso"
+mkdir -p "$out/elf" "$out/elf_path" "$out/sites_file" "$out/kcov" "$out/ldso"
 
 size_of() { wc -c <"$1" | tr -d ' '; }
 
@@ -68,6 +71,11 @@ done
 "$gen" sites "$out/sites_file" $elfs
 "$gen" kcov "$out/kcov"
 "$gen" ldso "$out/ldso"
+# Binary, debug file: matched by debuglink + CRC, by build-id only, and not at all.
+"$gen" elf_path "$out/elf_path" \
+	"$fixtures/libfixprog-split" "$fixtures/libfixprog-split.debug" \
+	"$fixtures/libfix-stripped.so" "$fixtures/libfix.so" \
+	"$fixtures/sites-stripped" "$fixtures/sites-pie"
 
 if [ -f /etc/ld.so.cache ] && [ "$(size_of /etc/ld.so.cache)" -le "$max" ]; then
 	cp /etc/ld.so.cache "$out/ldso/ld.so.cache"
@@ -77,7 +85,7 @@ cat /proc/self/maps >"$out/ldso/maps" 2>/dev/null || true
 [ -f "$fixtures/libfixprog" ] && cp "$fixtures/libfixprog" "$out/ldso/elf-interp" || true
 [ -f /bin/true ] && cp /bin/true "$out/ldso/true" || true
 
-for t in elf sites_file kcov ldso; do
+for t in elf elf_path sites_file kcov ldso; do
 	n=$(ls "$out/$t" | wc -l)
 	[ "$n" -gt 0 ] || { echo "seed.sh: no seeds for $t" >&2; exit 1; }
 done

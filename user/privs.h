@@ -30,6 +30,21 @@
  *   (/proc/PID/map_files), CAP_DAC_READ_SEARCH (the new files themselves)
  *   and CAP_KILL (continuing a held process outside ukcov's session).
  *
+ * What is not dropped: the ids.  ukcov stays uid 0 and gid 0 (real,
+ * effective, saved, filesystem) with its supplementary groups.  Its outputs
+ * are O_TMPFILEs root created, linked and renamed into their directories
+ * only at the end: under another uid, linking a file that uid neither owns
+ * nor may write is refused by fs.protected_hardlinks unless CAP_FOWNER is
+ * kept, and root-owned directories would need CAP_DAC_OVERRIDE, so the
+ * capabilities kept would grow while the outputs stayed root's; doing it
+ * right means handing the outputs to the new uid first, which the session
+ * does not do.  The cost, for the record: uid 0 without capabilities still
+ * passes owner-bit checks on root's own files (a 0644 file root owns stays
+ * writable to it), though nothing that takes a capability (another user's
+ * file closed to it, signals to other users' processes outside its
+ * session, ptrace beyond what is kept, mounts, modules, raw I/O).
+ * tests/unit/test_privs.c checks both halves.
+ *
  * Capability sets are passed as 64-bit masks, bit N = capability N
  * (PRIVS_CAP(CAP_BPF)).
  */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,12 @@ int session_init(struct session *s, const struct collect_opts *o)
 
 struct output *session_open_output(const char *path)
 {
-	struct output *out = output_open(path);
+	const char *why = NULL;
+	struct output *out = output_open(path, &why);
 
 	if (!out)
-		error("cannot write %s: %s%s", path, strerror(errno),
-		      errno == ELOOP ? " (refusing to follow a symlink)" : "");
+		error("cannot write %s: %s%s%s%s", path, strerror(errno),
+		      why ? " (" : "", why ? why : "", why ? ")" : "");
 	return out;
 }
 
@@ -245,7 +247,11 @@ int session_attach(struct session *s, const char *path_override, pid_t pid)
 		if (err == -EOPNOTSUPP || err == -ENOSYS)
 			return error("attaching to %s: this kernel has no uprobe_multi links (needs Linux >= 6.6)",
 				     m->path);
-		if (err == -ESRCH)
+		/*
+		 * attach -p opens each module through /proc/PID/: a process that
+		 * died meanwhile makes that path vanish (ENOENT), not ESRCH.
+		 */
+		if (err == -ESRCH || (err == -ENOENT && pid > 0 && kill(pid, 0) && errno == ESRCH))
 			return error("attaching to %s: process %d is gone", m->path, pid);
 		if (err == -524)	/* the kernel's internal ENOTSUPP */
 			return error("attaching to %s: the kernel cannot probe the instruction at one of its sites",

@@ -287,12 +287,20 @@ int ehframe_functions(Elf *elf, struct ehframe_func **out, size_t *n)
 		const struct cie_info *ci;
 		const uint8_t *p;
 		uint64_t start, size;
-		int ret = dwarf_next_cfi(ident, data, true, off, &next, &e);
+		int ret;
 
+		/*
+		 * dwarf_next_cfi() sets *next only once it has read a sane
+		 * length: an entry whose length runs past the section fails
+		 * before that, and must end the walk, not jump to whatever
+		 * @next held.
+		 */
+		next = (Dwarf_Off)-1;
+		ret = dwarf_next_cfi(ident, data, true, off, &next, &e);
 		if (ret > 0)
 			break;
 		if (ret < 0) {
-			/* Some errors let us skip the entry; others end the walk. */
+			/* A framed entry can be skipped; an unframed one ends the walk. */
 			if (next == (Dwarf_Off)-1 || next <= off)
 				break;
 			off = next;

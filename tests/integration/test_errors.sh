@@ -164,6 +164,58 @@ test_err_symlink_output()
 	return 0
 }
 
+# A FIFO at the output path that no process reads: refused at once, with
+# why, instead of ukcov waiting forever for a reader with SIGINT and
+# SIGTERM blocked (the KILL timeout turns such a hang into exit 137).
+test_err_output_fifo_without_reader()
+{
+	err_setup
+	mkfifo "$T/work/fifo"
+	ERR_RE='cannot write fifo: .*start its reader first'
+	expect_error 1 timeout -s KILL 10 "$UKCOV" sites -o fifo "$FIXTURES/tally"
+	TALLY_OUT=$T/tally.out expect_error 125 timeout -s KILL 10 \
+		"$UKCOV" run -o fifo -- "$FIXTURES/tally"
+	[ -e "$T/tally.out" ] && fail "the command ran though its output was refused"
+	server_start
+	expect_error 1 timeout -s KILL 10 "$UKCOV" attach -p "$SRV_PID" -o fifo --duration 5s
+	server_quit
+	[ -p "$T/work/fifo" ] || fail "the FIFO was replaced"
+}
+
+# With its reader there, a FIFO gets the whole report.
+test_err_output_fifo_with_reader()
+{
+	local reader i
+
+	err_setup
+	mkfifo "$T/work/fifo"
+	cat "$T/work/fifo" >"$T/got" &
+	reader=$!
+	track "$reader"
+	# Until a writer comes, cat waits in open(2), already counted as a reader.
+	for ((i = 0; i < 500; i++)); do
+		[ "$(cat "/proc/$reader/wchan" 2>/dev/null)" = wait_for_partner ] && break
+		sleep 0.02
+	done
+	timeout -s KILL 10 "$UKCOV" sites -o "$T/work/fifo" "$FIXTURES/tally" 2>"$T/err" ||
+		fail "ukcov sites -o FIFO: exit $?: $(cat "$T/err")"
+	wait_exit "$reader" 10 "the FIFO's reader"
+	"$UKCOV" sites "$FIXTURES/tally" | cmp -s - "$T/got" ||
+		fail "the reader did not get the site table: $(head -c 200 "$T/got")"
+}
+
+# A pseudo-filesystem that takes no new file: a reason, not "No such file".
+test_err_output_pseudo_filesystem()
+{
+	err_setup
+	[ -e /proc/version ] || skip "no /proc"
+	ERR_RE='^ukcov: cannot write /proc/version: Operation not supported \(its filesystem cannot hold new files'
+	expect_error 1 "$UKCOV" sites -o /proc/version "$FIXTURES/tally"
+	TALLY_OUT=$T/tally.out expect_error 125 "$UKCOV" run -o /proc/version -- "$FIXTURES/tally"
+	[ -e "$T/tally.out" ] && fail "the command ran though its output was refused"
+	return 0
+}
+
 test_err_no_privileges()
 {
 	local np=(setpriv --reuid=65534 --regid=65534 --clear-groups)

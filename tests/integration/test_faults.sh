@@ -14,6 +14,10 @@
 
 MANY_FUNCS=4000		# g_1000..g_4999 in fault_many
 
+# Under strace an ASan build of ukcov must not look for leaks at exit:
+# LeakSanitizer refuses to run under ptrace and fails the exit status.
+STRACE_ENV=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
+
 # faults_setup: setup, $T reachable by everybody (the command may run as
 # nobody), private copies of the fixtures in $T/bin, outputs in $T/out.
 faults_setup()
@@ -323,44 +327,86 @@ test_fault_exec_fails_foreign_machine()
 	fi
 }
 
-# The command is killed between fork and exec, while ukcov attaches a big
-# site set: ukcov reports it, passes its status on, leaves nothing.
+# proc_field PID FIELD: FIELD (State, ...) of /proc/PID/status, first word.
+proc_field()
+{
+	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null
+}
+
+# in_go_read PID: PID, ukcov's fork, sleeps in read(2) (syscall 0) on the
+# pipe that lets it go: it has not been let go.
+in_go_read()
+{
+	local nr
+
+	[ "$(proc_field "$1" State)" = S ] || return 1
+	read -r nr _ <"/proc/$1/syscall" 2>/dev/null || return 1
+	[ "$nr" = 0 ]
+}
+
+# The command is killed between fork and exec: ukcov reports it, passes its
+# status on, leaves nothing.  Deterministic: ukcov is stopped (SIGSTOP) as
+# soon as it has forked, and the fork is killed only once it is seen asleep
+# in read(2) on its go pipe with ukcov stopped - then no byte can be on
+# the way, since a write would have woken it, and only ukcov writes - and
+# ukcov goes on only once the fork is a zombie.
 test_fault_target_killed_before_start()
 {
-	local i child rc before=0
+	local i try child state
 
 	faults_setup
 	for ((i = 0; i < 4; i++)); do
-		"$UKCOV" run --libs -o "$T/out/k.txt" -- "$T/bin/fault_many" -n 1 \
-			>"$T/k.stdout" 2>"$T/k.err" </dev/null &
-		UK_PID=$!
-		track "$UK_PID"
-		child=
-		SECONDS=0
-		while [ -z "$child" ] && alive "$UK_PID" && [ "$SECONDS" -lt 20 ]; do
-			read -r child _ <"/proc/$UK_PID/task/$UK_PID/children" 2>/dev/null
+		for ((try = 0; try < 10; try++)); do
+			"$UKCOV" run --libs -o "$T/out/k.txt" -- "$T/bin/fault_many" -n 1 \
+				>"$T/k.stdout" 2>"$T/k.err" </dev/null &
+			UK_PID=$!
+			track "$UK_PID"
+			child=
+			SECONDS=0
+			while [ -z "$child" ] && alive "$UK_PID" && [ "$SECONDS" -lt 20 ]; do
+				read -r child _ <"/proc/$UK_PID/task/$UK_PID/children" 2>/dev/null
+			done
+			[ -n "$child" ] || fail "ukcov ended before forking: $(cat "$T/k.err")"
+			kill -STOP "$UK_PID"
+			for ((state = 0; state < 500; state++)); do
+				[ "$(proc_field "$UK_PID" State)" = T ] && break
+				sleep 0.01
+			done
+			[ "$(proc_field "$UK_PID" State)" = T ] || fail "ukcov does not stop"
+			# Until the fork is in its read, or has been let go (exec'd).
+			for ((state = 0; state < 500; state++)); do
+				in_go_read "$child" && break
+				[ "$(readlink "/proc/$child/exe")" = "$(readlink -f "$UKCOV")" ] || break
+				sleep 0.01
+			done
+			in_go_read "$child" && break
+			# Too late: ukcov had let it go.  Let this one end and try again.
+			kill -CONT "$UK_PID"
+			wait_exit "$UK_PID" 30 "ukcov run (let go before it was stopped)"
+			cmd_gone "$T/bin/fault_many" 10
+			rm -f "$T/out/k.txt"
 		done
-		[ -n "$child" ] || fail "ukcov ended before forking: $(cat "$T/k.err")"
+		in_go_read "$child" || fail "never stopped ukcov before it let its command go"
 		kill -KILL "$child"
+		# Dead, not dying: a fork still being killed would take the go
+		# byte into its pipe and look, to ukcov, like one that exec'd.
+		for ((state = 0; state < 500; state++)); do
+			[ "$(proc_field "$child" State)" = Z ] && break
+			sleep 0.01
+		done
+		[ "$(proc_field "$child" State)" = Z ] || fail "the killed fork does not die"
+		kill -CONT "$UK_PID"
 		wait_exit "$UK_PID" 20 "ukcov run"
-		rc=$RC
 		cmd_gone "$T/bin/fault_many" 10
 		wait_links 0 5 "$T/"
-		[ "$rc" -eq 137 ] || fail "exit $rc, expected 137 (the command's SIGKILL): $(cat "$T/k.err")"
-		if grep -q 'died before it could start (signal 9)' "$T/k.err"; then
-			before=$((before + 1))
-			[ "$(wc -l <"$T/k.err")" -eq 1 ] || fail "more than one message: $(cat "$T/k.err")"
-			only_outputs "$T/out"
-			[ -s "$T/k.stdout" ] && fail "the killed command printed: $(cat "$T/k.stdout")"
-		else
-			# Killed once it had been let go: a report of a command killed by 9.
-			only_outputs "$T/out" k.txt
-			grep -qx '# exit: 137' "$T/out/k.txt" || fail "no '# exit: 137' in the report"
-		fi
-		rm -f "$T/out/k.txt"
+		[ "$RC" -eq 137 ] || fail "exit $RC, expected 137 (the command's SIGKILL): $(cat "$T/k.err")"
+		[ "$(wc -l <"$T/k.err")" -eq 1 ] &&
+			grep -qx "ukcov: $T/bin/fault_many: died before it could start (signal 9)" "$T/k.err" ||
+			fail "expected one 'died before it could start' line: $(cat "$T/k.err")"
+		only_outputs "$T/out"
+		[ -s "$T/k.stdout" ] && fail "the killed command printed: $(cat "$T/k.stdout")"
+		echo "iteration $i: killed before its start after $try late tries"
 	done
-	echo "$before of 4 killed before they started"
-	[ "$before" -gt 0 ] || skip "the command was never killed before its start (a slow machine?)"
 }
 
 # ---- the output filesystem is full ------------------------------------------
@@ -419,6 +465,39 @@ test_fault_output_filesystem_full()
 	many_round
 	many_quit
 	umount "$T/full" || fail "cannot unmount the full filesystem"
+}
+
+# ---- a FIFO's reader stops reading --------------------------------------------
+
+# The reader of a FIFO output holds it open but never reads: the 4000-line
+# report fills the pipe and ukcov waits, but a SIGINT ends the wait (its
+# signals are blocked, so a plain blocking write would never return).
+test_fault_fifo_reader_stalls()
+{
+	local i
+
+	faults_setup
+	mkfifo "$T/out/pipe"
+	exec 9<>"$T/out/pipe"	# a reader that never reads
+	"$UKCOV" run -o "$T/out/pipe" -- "$T/bin/fault_many" >"$T/p.stdout" 2>"$T/p.err" </dev/null &
+	UK_PID=$!
+	track "$UK_PID"
+	for ((i = 0; i < 500; i++)); do
+		grep -q '^rounds 1$' "$T/p.stdout" 2>/dev/null && break
+		alive "$UK_PID" || break
+		sleep 0.02
+	done
+	grep -q '^rounds 1$' "$T/p.stdout" || fail "the command did not run: $(cat "$T/p.err")"
+	sleep 1
+	alive "$UK_PID" || fail "ukcov did not wait for the stalled reader: $(cat "$T/p.err")"
+	kill -INT "$UK_PID"
+	wait_exit "$UK_PID" 10 "ukcov run -o FIFO with a stalled reader, after SIGINT"
+	exec 9<&-
+	[ "$RC" -eq 125 ] || fail "exit $RC, expected 125: $(cat "$T/p.err")"
+	[ "$(wc -l <"$T/p.err")" -eq 1 ] && grep -q "^ukcov: writing $T/out/pipe: Interrupted system call" "$T/p.err" ||
+		fail "expected one EINTR line: $(cat "$T/p.err")"
+	[ -p "$T/out/pipe" ] || fail "the FIFO was replaced"
+	wait_links 0 5 "$T/"
 }
 
 # ---- the ring's consumer dies -------------------------------------------------
@@ -521,6 +600,180 @@ test_fault_two_collectors_same_pid()
 	server_quit
 }
 
+# server2_start: a second server ($T/bin/server) on fds 5 (commands) and 6
+# (answers), beside server_start's on 7 and 8; SRV2_PID.
+server2_start()
+{
+	local line
+
+	mkfifo "$T/srv2.in" "$T/srv2.out" || fail "mkfifo failed"
+	"$T/bin/server" <"$T/srv2.in" >"$T/srv2.out" 2>"$T/srv2.err" &
+	SRV2_PID=$!
+	track "$SRV2_PID"
+	exec 5>"$T/srv2.in" 6<"$T/srv2.out"
+	read -r -t 10 -u 6 line || fail "second server did not start: $(cat "$T/srv2.err")"
+	[ "$line" = ready ] || fail "second server said '$line', not ready"
+}
+
+# server2_cmd CMD, server2_tally FILE, server2_quit: server_cmd & co. for it.
+server2_cmd()
+{
+	local line
+
+	printf '%s\n' "$1" >&5 || fail "second server: cannot send '$1'"
+	while :; do
+		read -r -t 10 -u 6 line || fail "second server: no answer to '$1'"
+		printf '%s\n' "$line"
+		case $line in
+		ok|end) return 0 ;;
+		error) fail "second server: '$1' was refused" ;;
+		esac
+	done
+}
+
+server2_tally()
+{
+	server2_cmd tally | grep -v '^end$' >"$1"
+	grep -q '^f_0 ' "$1" || fail "second server tally is malformed: $(cat "$1")"
+}
+
+server2_quit()
+{
+	printf 'quit\n' >&5
+	exec 5>&-
+	wait_exit "$SRV2_PID" 10 "second server"
+	exec 6<&-
+	[ "$RC" -eq 0 ] || fail "second server exited $RC"
+}
+
+# Two `ukcov attach` on two processes of one binary: both link the same
+# file, yet each counts exactly its own process's calls, none of the
+# other's, before and after the other one detaches.
+test_fault_two_collectors_same_binary()
+{
+	local a b
+
+	faults_setup
+	# shellcheck disable=SC2034 # server_start's
+	SRV_BIN=$T/bin/server
+	sites_map "$T/bin/server" "$T/sites"
+	server_start
+	server2_start
+	server_tally "$T/a0"
+	server2_tally "$T/b0"
+	"$UKCOV" attach -p "$SRV_PID" -o "$T/out/a.txt" >/dev/null 2>"$T/a.err" &
+	a=$!
+	track "$a"
+	"$UKCOV" attach -p "$SRV2_PID" -o "$T/out/b.txt" >/dev/null 2>"$T/b.err" &
+	b=$!
+	track "$b"
+	wait_line "$T/a.err" '^ukcov: attached' 20 "$a"
+	wait_line "$T/b.err" '^ukcov: attached' 20 "$b"
+	[ "$(bpf_links "$T/bin/server")" -eq 2 ] ||
+		fail "$(bpf_links "$T/bin/server") links on the server binary, expected 2"
+	# Different calls on each, interleaved.
+	server_cmd "call 2 40" >/dev/null
+	server2_cmd "call 3 7" >/dev/null
+	server_cmd "call 5 3" >/dev/null
+	server2_cmd "call 5 11" >/dev/null
+	server_tally "$T/a1"
+	kill -INT "$a"
+	wait_exit "$a" 15 "ukcov attach to the first server"
+	[ "$RC" -eq 0 ] || fail "first ukcov exited $RC: $(cat "$T/a.err")"
+	wait_links 1 5 "$T/bin/server"
+	# The first one gone, the second still counts only its own.
+	server_cmd "call 1 9" >/dev/null
+	server2_cmd "call 4 2" >/dev/null
+	server2_tally "$T/b1"
+	kill -INT "$b"
+	wait_exit "$b" 15 "ukcov attach to the second server"
+	[ "$RC" -eq 0 ] || fail "second ukcov exited $RC: $(cat "$T/b.err")"
+	wait_links 0 5 "$T/"
+	tally_delta "$T/a0" "$T/a1" >"$T/da"
+	tally_delta "$T/b0" "$T/b1" >"$T/db"
+	grep -qx 'f_2 40' "$T/da" && grep -qx 'f_5 3' "$T/da" && grep -qx 'f_3 0' "$T/da" ||
+		fail "first server's tally is off: $(tr '\n' ' ' <"$T/da")"
+	grep -qx 'f_3 7' "$T/db" && grep -qx 'f_5 11' "$T/db" && grep -qx 'f_4 2' "$T/db" &&
+		grep -qx 'f_2 0' "$T/db" || fail "second server's tally is off: $(tr '\n' ' ' <"$T/db")"
+	check_report "$T/out/a.txt" "$T/da" "$T/sites"
+	check_report "$T/out/b.txt" "$T/db" "$T/sites"
+	only_outputs "$T/out" a.txt b.txt
+	server_quit
+	server2_quit
+}
+
+# fdinfo_links PID: the ids of the BPF links PID holds, one per line.
+fdinfo_links()
+{
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "link_id:" { print $2 }' | sort -n
+}
+
+# fdinfo_uprobe_links PID: how many of them are uprobe_multi links.
+fdinfo_uprobe_links()
+{
+	local n
+
+	n=$(cat /proc/"$1"/fdinfo/* 2>/dev/null |
+		awk '$1 == "link_type:" && $2 == "uprobe_multi" { n++ } END { print n + 0 }')
+	echo "${n:-0}"
+}
+
+# The attached process dies while ukcov attaches its modules (--libs):
+# one clear line, exit 1, no report, and none of the links ukcov had made
+# survives it.  Deterministic: strace delays ukcov's second uprobe_multi
+# link by 4 s (which bpf(2) call that is comes from a dry run of the same
+# command), and the process is killed in that pause, after the first link.
+# The links checked are the ones ukcov itself held (/proc/PID/fdinfo), not
+# a system-wide count that other tests could change.
+test_fault_attach_target_exits_mid_attach()
+{
+	local k n ids id st=("${STRACE_ENV[@]}" strace -qq -o /dev/null -e trace=bpf) tracer uk i
+
+	faults_setup
+	command -v strace >/dev/null || skip "strace is not installed"
+	many_start
+	"${STRACE_ENV[@]}" strace -qq -o "$T/dry.log" -e trace=bpf "$UKCOV" attach -p "$MANY_PID" --libs \
+		--duration 200ms -o "$T/dry.txt" >/dev/null 2>"$T/dry.err" ||
+		fail "dry run: exit $?: $(cat "$T/dry.err")"
+	n=$(grep -c 'BPF_LINK_CREATE.*attach_type=\(0x30\|BPF_TRACE_UPROBE_MULTI\)' "$T/dry.log")
+	[ "$n" -ge 2 ] || skip "fewer than two modules to attach ($n)"
+	k=$(grep '^bpf(' "$T/dry.log" | grep -n 'BPF_LINK_CREATE.*attach_type=\(0x30\|BPF_TRACE_UPROBE_MULTI\)' |
+		sed -n 2p | cut -d: -f1)
+	"${st[@]}" -e inject=bpf:delay_enter=4000000:when="$k" "$UKCOV" attach -p "$MANY_PID" \
+		--libs -o "$T/out/m.txt" >/dev/null 2>"$T/m.err" &
+	tracer=$!
+	track "$tracer"
+	uk=
+	for ((i = 0; i < 1000; i++)); do
+		[ -n "$uk" ] || read -r uk _ <"/proc/$tracer/task/$tracer/children" 2>/dev/null
+		[ -n "$uk" ] && [ "$(fdinfo_uprobe_links "$uk")" -ge 1 ] && break
+		alive "$tracer" || break
+		sleep 0.01
+	done
+	[ -n "$uk" ] && [ "$(fdinfo_uprobe_links "$uk")" -eq 1 ] ||
+		fail "ukcov did not pause after its first link: $(cat "$T/m.err")"
+	grep -q 'attached to pid' "$T/m.err" && fail "ukcov had finished attaching"
+	ids=$(fdinfo_links "$uk")
+	kill -KILL "$MANY_PID"
+	wait "$MANY_PID" 2>/dev/null
+	exec 7>&- 8<&-
+	wait_exit "$tracer" 20 "ukcov attach (its process killed mid-attach)"
+	[ "$RC" -eq 1 ] || fail "exit $RC, expected 1: $(cat "$T/m.err")"
+	[ "$(wc -l <"$T/m.err")" -eq 1 ] &&
+		grep -Eq "^ukcov: attaching to [^ ]+: process $MANY_PID is gone\$" "$T/m.err" ||
+		fail "expected one 'process $MANY_PID is gone' line: $(cat "$T/m.err")"
+	only_outputs "$T/out"
+	for id in $ids; do
+		for ((i = 0; i < 100; i++)); do
+			bpftool link show id "$id" >/dev/null 2>&1 || continue 2
+			sleep 0.05
+		done
+		fail "link $id of the dead ukcov is still there"
+	done
+	wait_links 0 5 "$T/"
+	echo "links ukcov held when its process died: $(echo "$ids" | tr '\n' ' ')"
+}
+
 # ---- privileges -----------------------------------------------------------------
 
 # cap_line PID FIELD: the hex value of FIELD (CapEff, CapPrm, ...) in /proc/PID/status.
@@ -548,6 +801,9 @@ caps_after_attach()
 	[ "$(cap_line "$pid" CapAmb)" = 0000000000000000 ] || fail "attach $*: ambient caps left"
 	[ "$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$pid/status")" = 1 ] ||
 		fail "attach $*: no_new_privs is not set"
+	# The ids stay root's (README: what is not dropped).
+	[ "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$pid/status")" = "0 0 0 0" ] ||
+		fail "attach $*: uids $(grep '^Uid:' "/proc/$pid/status")"
 	many_round
 	kill -INT "$pid"
 	wait_exit "$pid" 15 "ukcov attach $*"
@@ -591,6 +847,98 @@ test_privs_dropped_after_attach()
 	wait_exit "$UK_PID" 15 "ukcov attach --all"
 	[ "$RC" -eq 0 ] || fail "attach --all: exit $RC: $(cat "$T/all.err")"
 	report_data "$T/out/all.txt" | grep -q ' 2 g_1000$' || fail "attach --all counted wrong"
+	wait_links 0 5 "$T/"
+}
+
+# status_line PID FIELD: FIELD of /proc/PID/status, tabs as single spaces.
+status_line()
+{
+	awk -v f="$1" '$1 == f ":" { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$2/status"
+}
+
+# run_status [ENV...]: starts `ukcov run -v` of the server (under env
+# ENV...), waits until it has dropped its privileges; UK_PID, CMD_PID.
+run_status()
+{
+	local line
+
+	rm -f "$T/rs.in" "$T/rs.out"
+	mkfifo "$T/rs.in" "$T/rs.out"
+	env "$@" "$UKCOV" run -v -o "$T/out/rs.txt" -- "$T/bin/server" \
+		<"$T/rs.in" >"$T/rs.out" 2>"$T/rs.err" &
+	UK_PID=$!
+	track "$UK_PID"
+	exec 7>"$T/rs.in" 8<"$T/rs.out"
+	read -r -t 20 -u 8 line || fail "the server did not start: $(cat "$T/rs.err")"
+	[ "$line" = ready ] || fail "the server said '$line'"
+	wait_line "$T/rs.err" '^ukcov: capabilities kept' 20 "$UK_PID"
+	CMD_PID=
+	# One line without a newline: read's status says EOF, its variable is set.
+	read -r CMD_PID _ <"/proc/$UK_PID/task/$UK_PID/children"
+	[ -n "$CMD_PID" ] || fail "ukcov has no child"
+}
+
+run_status_end()
+{
+	printf 'quit\n' >&7
+	exec 7>&-
+	wait_exit "$UK_PID" 20 "ukcov run"
+	exec 8<&-
+	[ "$RC" -eq 0 ] || fail "ukcov run: exit $RC: $(cat "$T/rs.err")"
+	rm -f "$T/out/rs.txt"
+}
+
+# What ukcov and the command of `run` are, by /proc/PID/status, once the
+# probes are attached: ukcov keeps uid and gid 0 (the README says why) with
+# CAP_SYS_PTRACE alone, in every set including the bounding one, and
+# no_new_privs; the command, forked before the drop, is untouched by it:
+# without sudo ukcov's own credentials, under sudo the user's, with no
+# capability at all.
+test_privs_status_after_drop()
+{
+	local ptrace=0000000000080000 full
+
+	faults_setup
+	full=$(status_line CapEff $$)
+	run_status
+	[ "$(status_line Uid "$UK_PID")" = "0 0 0 0" ] ||
+		fail "ukcov's uids: $(status_line Uid "$UK_PID")"
+	[ "$(status_line Gid "$UK_PID")" = "0 0 0 0" ] ||
+		fail "ukcov's gids: $(status_line Gid "$UK_PID")"
+	for f in CapEff CapPrm CapBnd; do
+		[ "$(status_line $f "$UK_PID")" = "$ptrace" ] ||
+			fail "ukcov's $f: $(status_line $f "$UK_PID"), expected $ptrace"
+	done
+	[ "$(status_line CapInh "$UK_PID")" = 0000000000000000 ] &&
+		[ "$(status_line CapAmb "$UK_PID")" = 0000000000000000 ] ||
+		fail "ukcov kept inheritable or ambient capabilities"
+	[ "$(status_line NoNewPrivs "$UK_PID")" = 1 ] || fail "ukcov: no_new_privs not set"
+	grep -qx 'ukcov: capabilities kept: CAP_SYS_PTRACE' "$T/rs.err" ||
+		fail "ukcov said: $(grep 'capabilities kept' "$T/rs.err")"
+	# The command: root as ukcov was, every capability the test shell has.
+	[ "$(readlink "/proc/$CMD_PID/exe")" = "$T/bin/server" ] || fail "pid $CMD_PID is not the command"
+	[ "$(status_line Uid "$CMD_PID")" = "0 0 0 0" ] ||
+		fail "the command's uids: $(status_line Uid "$CMD_PID")"
+	[ "$(status_line CapEff "$CMD_PID")" = "$full" ] ||
+		fail "the command's CapEff: $(status_line CapEff "$CMD_PID"), expected $full"
+	[ "$(status_line NoNewPrivs "$CMD_PID")" = 0 ] || fail "the command got no_new_privs"
+	run_status_end
+
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	run_status SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody
+	[ "$(status_line Uid "$UK_PID")" = "0 0 0 0" ] ||
+		fail "ukcov under sudo: uids $(status_line Uid "$UK_PID")"
+	[ "$(status_line CapEff "$UK_PID")" = "$ptrace" ] ||
+		fail "ukcov under sudo: CapEff $(status_line CapEff "$UK_PID")"
+	[ "$(status_line Uid "$CMD_PID")" = "65534 65534 65534 65534" ] ||
+		fail "the command under sudo: uids $(status_line Uid "$CMD_PID")"
+	[ "$(status_line Gid "$CMD_PID")" = "65534 65534 65534 65534" ] ||
+		fail "the command under sudo: gids $(status_line Gid "$CMD_PID")"
+	for f in CapEff CapPrm CapInh CapAmb; do
+		[ "$(status_line $f "$CMD_PID")" = 0000000000000000 ] ||
+			fail "the command under sudo: $f $(status_line $f "$CMD_PID")"
+	done
+	run_status_end
 	wait_links 0 5 "$T/"
 }
 
@@ -701,6 +1049,43 @@ test_outputs_symlink_planted_in_sticky_dir()
 	only_outputs "$T/out"
 }
 
+# Another user's FIFO, or file, planted in a sticky directory others can
+# write: refused (the kernel's protected_fifos / protected_regular rule),
+# even with a reader waiting on the FIFO; nothing reaches the reader.
+test_outputs_fifo_planted_in_sticky_dir()
+{
+	local np=(setpriv --reuid=65534 --regid=65534 --clear-groups) reader i
+
+	faults_setup
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	mkdir -m 1777 "$T/shared"
+	"${np[@]}" mkfifo -m 622 "$T/shared/cov.txt" || fail "nobody cannot make a FIFO"
+	"${np[@]}" cat "$T/shared/cov.txt" >"$T/stolen" &
+	reader=$!
+	track "$reader"
+	for ((i = 0; i < 500; i++)); do
+		[ "$(cat "/proc/$reader/wchan" 2>/dev/null)" = wait_for_partner ] && break
+		sleep 0.02
+	done
+	TALLY_OUT=$T/tally.out timeout -s KILL 20 "$UKCOV" run -o "$T/shared/cov.txt" \
+		-- "$T/bin/tally" >/dev/null 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 125 ] || fail "planted FIFO: exit $RC, expected 125: $(cat "$T/err")"
+	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^ukcov: cannot write $T/shared/cov.txt: .*protected_fifos" "$T/err" ||
+		fail "planted FIFO: $(cat "$T/err")"
+	[ -e "$T/tally.out" ] && fail "the command ran"
+	kill "$reader" 2>/dev/null
+	wait "$reader" 2>/dev/null
+	[ -s "$T/stolen" ] && fail "the planted FIFO's reader got: $(head -c 100 "$T/stolen")"
+	rm -f "$T/shared/cov.txt"
+	"${np[@]}" sh -c "printf 'planted\n' >'$T/shared/cov.txt'" || fail "nobody cannot write"
+	TALLY_OUT=$T/tally.out "$UKCOV" run -o "$T/shared/cov.txt" -- "$T/bin/tally" >/dev/null 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 125 ] || fail "planted file: exit $RC, expected 125: $(cat "$T/err")"
+	grep -q 'protected_regular' "$T/err" || fail "planted file: $(cat "$T/err")"
+	[ "$(cat "$T/shared/cov.txt")" = planted ] || fail "the planted file was replaced"
+}
+
 # In a sticky directory owned by someone else, replacing that user's file
 # takes CAP_FOWNER at commit time; ukcov keeps it for that, writes a new
 # file (never into the old inode) and the old content stays intact.
@@ -736,4 +1121,43 @@ test_outputs_not_world_writable()
 	[ -z "$(find "$T/work" -perm -o+w)" ] || fail "world-writable: $(find "$T/work" -perm -o+w)"
 	[ "$(stat -c %a "$T/work/ring")" = 600 ] || fail "ring mode $(stat -c %a "$T/work/ring")"
 	[ "$(stat -c %a "$T/work/cov.txt")" = 644 ] || fail "report mode $(stat -c %a "$T/work/cov.txt")"
+}
+
+# SIGKILL in the instant an output gets its name (strace injects it as
+# ukcov enters the system call, which then never runs).  A new output is
+# linked at its name in one step: killed before that step nothing is
+# there, and no rename, whose entry would be the moment a temp name
+# exists, is ever made.  Replacing a file does need a temp name and
+# rename: killed between the two, the old file is intact and the temp
+# file, complete, stays behind (README: Leaving nothing behind).
+test_outputs_sigkill_while_naming()
+{
+	local st=("${STRACE_ENV[@]}" strace -f -qq -o /dev/null) left
+
+	faults_setup
+	command -v strace >/dev/null || skip "strace is not installed"
+	"$UKCOV" sites "$T/bin/tally" >"$T/want" || fail "ukcov sites failed"
+	mkdir "$T/new"
+	"${st[@]}" -e trace=linkat -e inject=linkat:signal=KILL \
+		"$UKCOV" sites -o "$T/new/s.txt" "$T/bin/tally" 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 137 ] || fail "killed at linkat: exit $RC: $(cat "$T/err")"
+	[ -z "$(ls -A "$T/new")" ] || fail "killed before naming, left: $(ls -A "$T/new")"
+	"${st[@]}" -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL \
+		"$UKCOV" sites -o "$T/new/s.txt" "$T/bin/tally" 2>"$T/err" ||
+		fail "a new output took a rename (killed there): exit $?, left: $(ls -A "$T/new")"
+	[ "$(ls -A "$T/new")" = s.txt ] || fail "left beside the output: $(ls -A "$T/new")"
+	cmp -s "$T/want" "$T/new/s.txt" || fail "the output is not the site table"
+
+	printf 'old\n' >"$T/new/s.txt"
+	"${st[@]}" -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL \
+		"$UKCOV" sites -o "$T/new/s.txt" "$T/bin/tally" 2>"$T/err"
+	RC=$?
+	[ "$RC" -eq 137 ] || fail "replacing, killed at rename: exit $RC: $(cat "$T/err")"
+	[ "$(cat "$T/new/s.txt")" = old ] || fail "the replaced file changed"
+	left=("$T"/new/.s.txt.*)
+	[ "${#left[@]}" -eq 1 ] && [[ "${left[0]##*/}" =~ ^\.s\.txt\.[A-Za-z0-9]{6}$ ]] &&
+		[ "$(ls -A "$T/new" | wc -l)" -eq 2 ] ||
+		fail "expected s.txt and one temp file, found: $(ls -A "$T/new" | tr '\n' ' ')"
+	cmp -s "$T/want" "${left[0]}" || fail "the temp file left is not the complete table"
 }

@@ -194,6 +194,168 @@ static void test_no_eh_frame_is_empty(void **state)
 	close(fd);
 }
 
+/* ---- corrupt .eh_frame ---------------------------------------------------- */
+
+/* Little-endian stores into a hand-built section. */
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+/*
+ * A CIE at @off for FDEs with pc-relative sdata4 pointers ("zR", 0x1b), as
+ * gcc writes them.  Returns its size (24 bytes).
+ */
+static size_t put_cie(uint8_t *sec, size_t off)
+{
+	static const uint8_t body[] = {
+		0, 0, 0, 0,		/* CIE id */
+		1,			/* version */
+		'z', 'R', 0,		/* augmentation */
+		1, 0x78, 16,		/* code align 1, data align -8, RA r16 */
+		1, 0x1b,		/* augmentation data: FDE encoding */
+		0, 0, 0, 0, 0, 0, 0,	/* DW_CFA_nop padding */
+	};
+
+	put32(sec + off, sizeof(body));
+	memcpy(sec + off + 4, body, sizeof(body));
+	return 4 + sizeof(body);
+}
+
+/*
+ * An FDE at @off of [@start, @start + @size) for the CIE at @cie, in a
+ * section at vaddr @sh_addr.  Returns its size (20 bytes).
+ */
+static size_t put_fde(uint8_t *sec, size_t off, size_t cie, uint64_t sh_addr,
+		      uint64_t start, uint32_t size)
+{
+	put32(sec + off, 16);
+	put32(sec + off + 4, (uint32_t)(off + 4 - cie));	/* back to the CIE */
+	put32(sec + off + 8, (uint32_t)(start - (sh_addr + off + 8)));
+	put32(sec + off + 12, size);
+	memset(sec + off + 16, 0, 4);	/* augmentation length 0, nops */
+	return 20;
+}
+
+/* The .eh_frame section header of the ELF image @buf of @len bytes. */
+static Elf64_Shdr *eh_frame_shdr(uint8_t *buf, size_t len)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	Elf64_Shdr *sh = (Elf64_Shdr *)(buf + eh->e_shoff);
+	const char *names;
+
+	assert_true(eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(*sh) <= len);
+	names = (const char *)buf + sh[eh->e_shstrndx].sh_offset;
+	for (int i = 0; i < eh->e_shnum; i++)
+		if (!strcmp(names + sh[i].sh_name, ".eh_frame"))
+			return &sh[i];
+	fail_msg("no .eh_frame");
+	return NULL;
+}
+
+/*
+ * Fills a stretch of the stack with @v and returns, so that a callee's
+ * uninitialised local is likely to read @v: the walk must not depend on
+ * what happens to be there.
+ */
+static __attribute__((noinline)) void poison_stack(uint64_t v)
+{
+	volatile uint64_t junk[4096];
+
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		junk[i] = v;
+}
+
+/*
+ * Replaces the .eh_frame of a copy of sites-pie by @fill's entries and
+ * returns the FDEs ehframe_functions() finds in it (*@n of them).
+ */
+static struct ehframe_func *corrupt_fdes(void (*fill)(uint8_t *sec, uint64_t sh_addr,
+						     size_t size, uint64_t *poison),
+					 size_t *n)
+{
+	struct ehframe_func *fdes = NULL;
+	uint64_t poison = 0;
+	size_t len;
+	uint8_t *buf = test_read_file(FIX("sites-pie"), &len);
+	Elf64_Shdr *sh = eh_frame_shdr(buf, len);
+	Elf *elf;
+
+	assert_true(sh->sh_offset + sh->sh_size <= len && sh->sh_size >= 128);
+	memset(buf + sh->sh_offset, 0, sh->sh_size);
+	fill(buf + sh->sh_offset, sh->sh_addr, sh->sh_size, &poison);
+	elf_version(EV_CURRENT);
+	elf = elf_memory((char *)buf, len);
+	assert_non_null(elf);
+	poison_stack(poison);
+	assert_int_equal(ehframe_functions(elf, &fdes, n), 0);
+	elf_end(elf);
+	free(buf);
+	return fdes;
+}
+
+#define CORRUPT_START 0x1000	/* where the hand-made FDEs say functions start */
+
+/*
+ * The first entry's length runs past the section: nothing says where the
+ * next entry begins, so the walk ends there, whatever follows (a good CIE
+ * and FDE at offset 64, which the stack is poisoned with).
+ */
+static void fill_bad_first_length(uint8_t *sec, uint64_t sh_addr, size_t size,
+				  uint64_t *poison)
+{
+	size_t off = 64;
+
+	put32(sec, (uint32_t)size * 4);		/* far past the end */
+	off += put_cie(sec, off);
+	put_fde(sec, off, 64, sh_addr, CORRUPT_START, 0x40);
+	*poison = 64;
+}
+
+static void test_corrupt_first_length_ends_walk(void **state)
+{
+	size_t n = 1;
+	struct ehframe_func *fdes = corrupt_fdes(fill_bad_first_length, &n);
+
+	(void)state;
+	assert_int_equal(n, 0);
+	free(fdes);
+}
+
+/*
+ * An entry whose length is sound but whose CIE pointer points before the
+ * section is skipped; the FDEs around it are found.
+ */
+static void fill_bad_middle_entry(uint8_t *sec, uint64_t sh_addr, size_t size,
+				  uint64_t *poison)
+{
+	size_t off = 0;
+
+	(void)size;
+	off += put_cie(sec, off);
+	off += put_fde(sec, off, 0, sh_addr, CORRUPT_START, 0x40);
+	put32(sec + off, 16);
+	put32(sec + off + 4, 0x7fffffff);	/* CIE pointer before the section */
+	off += 20;
+	put_fde(sec, off, 0, sh_addr, CORRUPT_START + 0x100, 0x20);
+	*poison = 0;
+}
+
+static void test_corrupt_middle_entry_skipped(void **state)
+{
+	size_t n = 0;
+	struct ehframe_func *fdes = corrupt_fdes(fill_bad_middle_entry, &n);
+
+	(void)state;
+	assert_int_equal(n, 2);
+	assert_int_equal(fdes[0].vaddr, CORRUPT_START);
+	assert_int_equal(fdes[0].size, 0x40);
+	assert_int_equal(fdes[1].vaddr, CORRUPT_START + 0x100);
+	assert_int_equal(fdes[1].size, 0x20);
+	free(fdes);
+}
+
 /*
  * The stripped copy has the same sites at the same offsets; names are the
  * original's where .dynsym keeps them, else sub_OFFSET.
@@ -431,6 +593,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fdes_are_the_functions),
 		cmocka_unit_test(test_no_eh_frame_is_empty),
+		cmocka_unit_test(test_corrupt_first_length_ends_walk),
+		cmocka_unit_test(test_corrupt_middle_entry_skipped),
 		cmocka_unit_test(test_stripped_same_offsets),
 		cmocka_unit_test(test_stripped_library_names),
 		cmocka_unit_test(test_debuglink_next_to_binary),

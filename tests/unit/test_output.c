@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -199,7 +201,7 @@ static void test_commit_creates_file(void **state)
 	struct stat st;
 	char *got;
 
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	assert_string_equal(output_path(o), fx->path);
 	assert_false(output_is_tty(o));
@@ -223,7 +225,7 @@ static void test_commit_honours_umask(void **state)
 	struct output *o;
 	struct stat st;
 
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	umask(old);
 	assert_non_null(o);
 	assert_int_equal(output_commit(o), 0);
@@ -239,7 +241,7 @@ static void test_commit_large(void **state)
 	struct stat st;
 	int i;
 
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	for (i = 0; i < 100000; i++)
 		fprintf(output_file(o), "%08d\n", i);
@@ -254,7 +256,7 @@ static void test_nothing_visible_before_commit(void **state)
 	struct output *o;
 	char *got;
 
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("data\n", output_file(o));
 	assert_int_equal(fflush(output_file(o)), 0);
@@ -283,7 +285,7 @@ static void test_unnamed_before_commit(void **state)
 		skip();
 	close(fd);
 
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("data\n", output_file(o));
 	assert_int_equal(fflush(output_file(o)), 0);
@@ -301,7 +303,7 @@ static void test_abort_leaves_dir_unchanged(void **state)
 	write_file(other, "x");
 	before = listing(fx->dir);
 
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("discard me\n", output_file(o));
 	output_abort(o);
@@ -320,7 +322,7 @@ static void test_replace_is_atomic(void **state)
 
 	write_file(fx->path, "old\n");
 	chmod(fx->path, 0600);
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("new content\n", output_file(o));
 	assert_int_equal(fflush(output_file(o)), 0);
@@ -346,7 +348,7 @@ static void test_abort_keeps_existing(void **state)
 	char *got;
 
 	write_file(fx->path, "old\n");
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("new\n", output_file(o));
 	output_abort(o);
@@ -365,7 +367,7 @@ static void test_bare_name(void **state)
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(fx->dir), 0);
-	o = output_open("bare.txt");
+	o = output_open("bare.txt", NULL);
 	if (o) {
 		fputs("bare\n", output_file(o));
 		assert_int_equal(output_commit(o), 0);
@@ -384,7 +386,7 @@ static void test_stdout(void **state)
 	struct output *o;
 
 	(void)state;
-	o = output_open("-");
+	o = output_open("-", NULL);
 	assert_non_null(o);
 	assert_ptr_equal(output_file(o), stdout);
 	assert_string_equal(output_path(o), "-");
@@ -392,7 +394,7 @@ static void test_stdout(void **state)
 	assert_int_equal(output_commit(o), 0);
 	/* Still usable: commit flushes stdout, it does not close it. */
 	assert_int_not_equal(fcntl(STDOUT_FILENO, F_GETFD), -1);
-	output_abort(output_open("-"));
+	output_abort(output_open("-", NULL));
 }
 
 /* ---- the named-temp fallback --------------------------------------------- */
@@ -405,7 +407,7 @@ static void test_fallback_commit(void **state)
 	char *got;
 
 	no_tmpfile = true;
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("fallback\n", output_file(o));
 	assert_int_equal(fflush(output_file(o)), 0);
@@ -431,7 +433,7 @@ static void test_fallback_abort(void **state)
 	struct output *o;
 
 	no_tmpfile = true;
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("fallback\n", output_file(o));
 	output_abort(o);
@@ -451,7 +453,7 @@ static void test_symlink_refused(void **state)
 	assert_int_equal(symlink(target, fx->path), 0);
 
 	errno = 0;
-	assert_null(output_open(fx->path));
+	assert_null(output_open(fx->path, NULL));
 	assert_int_equal(errno, ELOOP);
 
 	got = read_file(target);
@@ -470,7 +472,7 @@ static void test_dangling_symlink_refused(void **state)
 	snprintf(target, sizeof(target), "%s/would-be-created", fx->dir);
 	assert_int_equal(symlink(target, fx->path), 0);
 	errno = 0;
-	assert_null(output_open(fx->path));
+	assert_null(output_open(fx->path, NULL));
 	assert_int_equal(errno, ELOOP);
 	assert_listing(fx->dir, "out.txt\n");
 }
@@ -485,7 +487,7 @@ static void test_symlink_at_commit_refused(void **state)
 
 	snprintf(target, sizeof(target), "%s/target", fx->dir);
 	write_file(target, "precious\n");
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("data\n", output_file(o));
 	assert_int_equal(symlink(target, fx->path), 0);
@@ -506,12 +508,12 @@ static void test_directory_refused(void **state)
 
 	assert_int_equal(mkdir(fx->path, 0700), 0);
 	errno = 0;
-	assert_null(output_open(fx->path));
+	assert_null(output_open(fx->path, NULL));
 	assert_int_equal(errno, EISDIR);
 
 	snprintf(sub, sizeof(sub), "%s/", fx->dir);
 	errno = 0;
-	assert_null(output_open(sub));
+	assert_null(output_open(sub, NULL));
 	assert_int_equal(errno, EISDIR);
 	assert_listing(fx->dir, "out.txt\n");
 }
@@ -521,7 +523,7 @@ static void test_directory_at_commit_refused(void **state)
 	struct fixture *fx = *state;
 	struct output *o;
 
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	assert_int_equal(mkdir(fx->path, 0700), 0);
 	assert_int_equal(output_commit(o), -EISDIR);
@@ -540,7 +542,7 @@ static void test_fifo_written_in_place(void **state)
 	/* A reader first, or opening for writing would wait for one. */
 	rfd = open(fx->path, O_RDONLY | O_NONBLOCK);
 	assert_true(rfd >= 0);
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	fputs("kcov", output_file(o));
 	assert_int_equal(output_commit(o), 0);
@@ -550,6 +552,244 @@ static void test_fifo_written_in_place(void **state)
 	assert_listing(fx->dir, "out.txt\n");	/* still the FIFO, nothing beside it */
 }
 
+/*
+ * A FIFO nobody reads is refused at once, with a reason: opening it for
+ * writing would wait for a reader, and ukcov waits with its signals
+ * blocked.  The alarm turns the old hang into a failure.
+ */
+static void test_fifo_without_reader_refused(void **state)
+{
+	struct fixture *fx = *state;
+	const char *why = NULL;
+
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	alarm(10);
+	errno = 0;
+	assert_null(output_open(fx->path, &why));
+	alarm(0);
+	assert_int_equal(errno, ENXIO);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "reader"));
+	assert_listing(fx->dir, "out.txt\n");
+}
+
+/*
+ * A reader that stops reading: with SIGINT blocked and pending, as in
+ * ukcov's collection loop, the write gives up instead of waiting forever.
+ */
+static void test_fifo_stalled_reader_gives_up_on_signal(void **state)
+{
+	struct fixture *fx = *state;
+	struct timespec zero = { 0, 0 };
+	sigset_t intr, old;
+	struct output *o;
+	char block[4096];
+	int rfd;
+
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	rfd = open(fx->path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	o = output_open(fx->path, NULL);
+	assert_non_null(o);
+	sigemptyset(&intr);
+	sigaddset(&intr, SIGINT);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &intr, &old), 0);
+	assert_int_equal(raise(SIGINT), 0);
+	alarm(10);
+	memset(block, 'k', sizeof(block));
+	/* 1 MiB into a 64 KiB pipe nobody drains. */
+	for (int i = 0; i < 256; i++)
+		fwrite(block, 1, sizeof(block), output_file(o));
+	assert_int_equal(output_commit(o), -EINTR);
+	alarm(0);
+	assert_int_equal(sigtimedwait(&intr, NULL, &zero), SIGINT);
+	assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+	close(rfd);
+}
+
+/* Makes fx->dir a sticky, world-writable directory owned by @uid. */
+static void sticky_dir(struct fixture *fx, uid_t uid)
+{
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(fx->dir, 01777), 0);
+	assert_int_equal(chown(fx->dir, uid, uid), 0);
+}
+
+/*
+ * In a sticky directory others can write, a FIFO or file that belongs to
+ * another user (neither ukcov's nor the directory owner's) was planted:
+ * refused, like the kernel's protected_fifos and protected_regular.
+ */
+static void test_planted_in_sticky_dir_refused(void **state)
+{
+	struct fixture *fx = *state;
+	const char *why = NULL;
+	char *got;
+	int rfd;
+
+	sticky_dir(fx, 0);
+	assert_int_equal(mkfifo(fx->path, 0622), 0);
+	assert_int_equal(chown(fx->path, 65534, 65534), 0);
+	rfd = open(fx->path, O_RDONLY | O_NONBLOCK);	/* a reader is no excuse */
+	assert_true(rfd >= 0);
+	errno = 0;
+	assert_null(output_open(fx->path, &why));
+	assert_int_equal(errno, EACCES);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "protected_fifos"));
+	close(rfd);
+	assert_int_equal(unlink(fx->path), 0);
+
+	write_file(fx->path, "planted\n");
+	assert_int_equal(chown(fx->path, 65534, 65534), 0);
+	why = NULL;
+	errno = 0;
+	assert_null(output_open(fx->path, &why));
+	assert_int_equal(errno, EACCES);
+	assert_non_null(why);
+	got = read_file(fx->path);
+	assert_string_equal(got, "planted\n");
+	free(got);
+	assert_listing(fx->dir, "out.txt\n");
+}
+
+/* Planted between open and commit: refused at commit, the file untouched. */
+static void test_planted_at_commit_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct output *o;
+	char *got;
+
+	sticky_dir(fx, 0);
+	o = output_open(fx->path, NULL);
+	assert_non_null(o);
+	fputs("report\n", output_file(o));
+	write_file(fx->path, "planted\n");
+	assert_int_equal(chown(fx->path, 65534, 65534), 0);
+	assert_int_equal(output_commit(o), -EACCES);
+	got = read_file(fx->path);
+	assert_string_equal(got, "planted\n");
+	free(got);
+	assert_listing(fx->dir, "out.txt\n");
+}
+
+/* The directory's owner's file is theirs to offer: replaced, as before. */
+static void test_dir_owners_file_in_sticky_dir_replaced(void **state)
+{
+	struct fixture *fx = *state;
+	struct output *o;
+	char *got;
+
+	sticky_dir(fx, 65534);
+	write_file(fx->path, "old\n");
+	assert_int_equal(chown(fx->path, 65534, 65534), 0);
+	o = output_open(fx->path, NULL);
+	assert_non_null(o);
+	fputs("new\n", output_file(o));
+	assert_int_equal(output_commit(o), 0);
+	got = read_file(fx->path);
+	assert_string_equal(got, "new\n");
+	free(got);
+	assert_listing(fx->dir, "out.txt\n");
+}
+
+/* -o /proc/version: one clear reason, not "No such file or directory". */
+static void test_pseudo_filesystem_refused_clearly(void **state)
+{
+	const char *why = NULL;
+
+	(void)state;
+	if (access("/proc/version", F_OK))
+		skip();
+	errno = 0;
+	assert_null(output_open("/proc/version", &why));
+	assert_int_equal(errno, EOPNOTSUPP);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "cannot hold new files"));
+}
+
+/*
+ * The names that appear in @dir while @o is committed, as "EVENT NAME\n"
+ * lines (create, from, to, delete).  Caller frees.
+ */
+static char *commit_events(const char *dir, struct output *o, int *ret)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	assert_non_null(m);
+	assert_true(inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO |
+				      IN_DELETE) >= 0);
+	*ret = output_commit(o);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *e = (const struct inotify_event *)p;
+
+			fprintf(m, "%s %s\n",
+				e->mask & IN_CREATE ? "create" : e->mask & IN_MOVED_FROM ? "from" :
+				e->mask & IN_MOVED_TO ? "to" : "delete",
+				e->len ? e->name : "");
+			p += sizeof(*e) + e->len;
+		}
+	}
+	close(fd);
+	fclose(m);
+	return out;
+}
+
+/*
+ * A new output gets its name in one step: no other name ever appears in
+ * the directory, so no SIGKILL can leave one.
+ */
+static void test_new_file_named_in_one_step(void **state)
+{
+	struct fixture *fx = *state;
+	struct output *o;
+	char *events;
+	int ret;
+
+	o = output_open(fx->path, NULL);
+	assert_non_null(o);
+	fputs("report\n", output_file(o));
+	events = commit_events(fx->dir, o, &ret);
+	assert_int_equal(ret, 0);
+	assert_string_equal(events, "create out.txt\n");
+	free(events);
+	assert_listing(fx->dir, "out.txt\n");
+}
+
+/*
+ * Replacing a file takes one temp name, renamed over it (the instant a
+ * SIGKILL could leave it behind, as the README says).
+ */
+static void test_replace_goes_through_one_temp_name(void **state)
+{
+	struct fixture *fx = *state;
+	struct output *o;
+	char *events, tmp[NAME_MAX + 1], want[3 * (NAME_MAX + 16)];
+	int ret;
+
+	write_file(fx->path, "old\n");
+	o = output_open(fx->path, NULL);
+	assert_non_null(o);
+	fputs("new\n", output_file(o));
+	events = commit_events(fx->dir, o, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(sscanf(events, "create %255s", tmp), 1);
+	assert_int_equal(strncmp(tmp, ".out.txt.", 9), 0);
+	assert_int_equal(strlen(tmp), strlen(".out.txt.XXXXXX"));
+	snprintf(want, sizeof(want), "create %s\nfrom %s\nto out.txt\n", tmp, tmp);
+	assert_string_equal(events, want);
+	free(events);
+	assert_listing(fx->dir, "out.txt\n");
+}
+
 /* -o /dev/null works and leaves /dev/null a device. */
 static void test_dev_null_written_in_place(void **state)
 {
@@ -557,7 +797,7 @@ static void test_dev_null_written_in_place(void **state)
 	struct stat st;
 
 	(void)state;
-	o = output_open("/dev/null");
+	o = output_open("/dev/null", NULL);
 	assert_non_null(o);
 	assert_false(output_is_tty(o));
 	fputs("discarded", output_file(o));
@@ -573,7 +813,7 @@ static void test_missing_directory(void **state)
 
 	snprintf(path, sizeof(path), "%s/no/such/out.txt", fx->dir);
 	errno = 0;
-	assert_null(output_open(path));
+	assert_null(output_open(path, NULL));
 	assert_int_equal(errno, ENOENT);
 	assert_listing(fx->dir, "");
 }
@@ -589,7 +829,7 @@ static void test_name_too_long(void **state)
 	memcpy(path, fx->dir, strlen(fx->dir));
 	path[strlen(fx->dir)] = '/';
 	errno = 0;
-	assert_null(output_open(path));
+	assert_null(output_open(path, NULL));
 	assert_int_equal(errno, ENAMETOOLONG);
 	free(path);
 	assert_listing(fx->dir, "");
@@ -604,7 +844,7 @@ static void test_readonly_directory(void **state)
 		skip();
 	assert_int_equal(chmod(fx->dir, 0500), 0);
 	errno = 0;
-	assert_null(output_open(fx->path));
+	assert_null(output_open(fx->path, NULL));
 	assert_int_equal(errno, EACCES);
 	chmod(fx->dir, 0700);
 	assert_listing(fx->dir, "");
@@ -634,7 +874,7 @@ static void fill_and_commit_enospc(struct fixture *fx)
 	char block[4096];
 	int i;
 
-	o = output_open(fx->path);
+	o = output_open(fx->path, NULL);
 	assert_non_null(o);
 	memset(block, 'x', sizeof(block));
 	/* 256 KiB into 64 KiB; stdio reports the failure, or commit does. */
@@ -683,6 +923,14 @@ int main(void)
 		T(test_directory_refused),
 		T(test_directory_at_commit_refused),
 		T(test_fifo_written_in_place),
+		T(test_fifo_without_reader_refused),
+		T(test_fifo_stalled_reader_gives_up_on_signal),
+		T(test_planted_in_sticky_dir_refused),
+		T(test_planted_at_commit_refused),
+		T(test_dir_owners_file_in_sticky_dir_replaced),
+		T(test_pseudo_filesystem_refused_clearly),
+		T(test_new_file_named_in_one_step),
+		T(test_replace_goes_through_one_temp_name),
 		T(test_dev_null_written_in_place),
 		T(test_missing_directory),
 		T(test_name_too_long),

@@ -240,6 +240,124 @@ static void test_drop_keeps_only_what_is_asked(void **state)
 	assert_int_equal(in_child(drop_keep), 0);
 }
 
+/* The value of FIELD ("CapEff", "Uid", ...) in /proc/self/status, into @buf. */
+static int status_field(const char *field, char *buf, size_t size)
+{
+	char line[256];
+	size_t len = strlen(field);
+	FILE *f = fopen("/proc/self/status", "r");
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, field, len) || line[len] != ':')
+			continue;
+		/* "Uid:\t0\t0\t0\t0\n" -> "0 0 0 0" */
+		size_t o = 0;
+		for (char *p = line + len + 1; *p && *p != '\n' && o + 1 < size; p++) {
+			if (*p == '\t' || *p == ' ') {
+				if (o && buf[o - 1] != ' ')
+					buf[o++] = ' ';
+			} else {
+				buf[o++] = *p;
+			}
+		}
+		while (o && buf[o - 1] == ' ')
+			o--;
+		buf[o] = '\0';
+		found = 0;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * After the drop, as the kernel reports it: the sets are exactly what was
+ * kept, inheritable and ambient empty, no_new_privs set - and the ids
+ * untouched: ukcov stays uid 0 (see privs.h for why).
+ */
+static int drop_status(void)
+{
+	uint64_t want = PRIVS_CAP(CAP_SYS_PTRACE);
+	char hex[32], got[64], ids_before[64], gids_before[64];
+
+	if (status_field("Uid", ids_before, sizeof(ids_before)) ||
+	    status_field("Gid", gids_before, sizeof(gids_before)))
+		return 1;
+	if (privs_drop(want, NULL))
+		return 2;
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)want);
+	if (status_field("CapEff", got, sizeof(got)) || strcmp(got, hex))
+		return 3;
+	if (status_field("CapPrm", got, sizeof(got)) || strcmp(got, hex))
+		return 4;
+	if (status_field("CapBnd", got, sizeof(got)) || strcmp(got, hex))
+		return 5;
+	if (status_field("CapInh", got, sizeof(got)) || strcmp(got, "0000000000000000"))
+		return 6;
+	if (status_field("CapAmb", got, sizeof(got)) || strcmp(got, "0000000000000000"))
+		return 7;
+	if (status_field("NoNewPrivs", got, sizeof(got)) || strcmp(got, "1"))
+		return 8;
+	if (status_field("Uid", got, sizeof(got)) || strcmp(got, ids_before) ||
+	    strcmp(got, "0 0 0 0"))
+		return 9;
+	if (status_field("Gid", got, sizeof(got)) || strcmp(got, gids_before))
+		return 10;
+	return 0;
+}
+
+static void test_drop_status(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(in_child(drop_status), 0);
+}
+
+/*
+ * What uid 0 without capabilities can still do, as privs.h and the README
+ * say: write a file root owns by its owner bits; not a file closed to it.
+ */
+static char owned_path[128], foreign_path[128];
+
+static int drop_then_write(void)
+{
+	int fd;
+
+	if (privs_drop(0, NULL))
+		return 1;
+	fd = open(owned_path, O_WRONLY);
+	if (fd < 0)
+		return 2;
+	close(fd);
+	fd = open(foreign_path, O_WRONLY);
+	if (fd >= 0 || errno != EACCES)
+		return 3;
+	return 0;
+}
+
+static void test_drop_keeps_owner_access(void **state)
+{
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(owned_path, sizeof(owned_path), "%s/roots", dir);
+	snprintf(foreign_path, sizeof(foreign_path), "%s/nobodys", dir);
+	fd = open(owned_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = open(foreign_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chown(foreign_path, 65534, 65534), 0);
+	assert_int_equal(in_child(drop_then_write), 0);
+}
+
 static int become_nobody(void)
 {
 	struct privs_user u;
@@ -290,6 +408,8 @@ int main(void)
 		T(test_user_resolve_sudo),
 		T(test_drop_all),
 		T(test_drop_keeps_only_what_is_asked),
+		T(test_drop_status),
+		T(test_drop_keeps_owner_access),
 		T(test_become),
 #undef T
 	};
