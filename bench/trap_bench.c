@@ -14,6 +14,10 @@
  *         before site placement
  * placed  probe where site placement put it (site.probe_offset)
  *
+ * TRAP_BENCH_SITES=bb|line in the environment takes those sites instead of
+ * function sites ('*' only): the same comparison for placement inside
+ * blocks and lines.
+ *
  * After BIN exits, prints on stderr (BIN's stdout may be data)
  *   trap_bench PROG AT FUNC sites S offset 0xOFF hits H ns T
  * OFF is the (first) probe's file offset, H the sum of the counters for
@@ -97,6 +101,14 @@ int main(int argc, char **argv)
 	if ((strcmp(prog, "none") && strcmp(prog, "empty") && strcmp(prog, "count")) ||
 	    (strcmp(at, "entry") && strcmp(at, "placed")))
 		return usage();
+	if (getenv("TRAP_BENCH_SITES")) {
+		const char *k = getenv("TRAP_BENCH_SITES");
+
+		if (strcmp(func, "*") || (strcmp(k, "bb") && strcmp(k, "line")))
+			return usage();
+		so.kind = strcmp(k, "bb") ? SITE_KIND_LINE : SITE_KIND_BB;
+		so.no_dwarf = so.kind == SITE_KIND_BB;
+	}
 
 	t = site_table_new();
 	if (!t) {
