@@ -103,7 +103,8 @@ struct site {
 	const char *func;	/* symbol name, never NULL */
 	const char *file;	/* source file from DWARF, NULL if unknown */
 	uint32_t line;		/* source line, 0 if unknown */
-	uint32_t func_line;	/* line of the function's entry, 0 if unknown */
+	uint32_t func_line;	/* line naming the function (DW_AT_decl_line),
+				 * else of its entry row; 0 if unknown */
 	/*
 	 * With SITE_ROWS: the lines the site's code runs, sorted by (file
 	 * (strcmp), line), each once; owned by the table.  NULL otherwise.

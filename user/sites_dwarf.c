@@ -305,3 +305,115 @@ int line_table_fill(const struct line_table *lt, struct site_strings *strings,
 	}
 	return 0;
 }
+
+/* Where a subprogram's code starts, and the line that names it. */
+struct decl {
+	uint64_t addr;
+	const char *file;	/* libdw's, for the same-file check only */
+	int line;
+};
+
+struct decl_vec {
+	struct decl *v;
+	size_t n, cap;
+};
+
+static int decl_cmp(const void *pa, const void *pb)
+{
+	const struct decl *a = pa, *b = pb;
+
+	return (a->addr > b->addr) - (a->addr < b->addr);
+}
+
+/*
+ * The lowest address of @die's code: DW_AT_low_pc, else the start of its
+ * first range (a function split into hot and cold parts).
+ */
+static int die_start(Dwarf_Die *die, Dwarf_Addr *start)
+{
+	Dwarf_Addr base, end;
+	ptrdiff_t off;
+
+	if (!dwarf_lowpc(die, start))
+		return 0;
+	off = dwarf_ranges(die, 0, &base, start, &end);
+	return off > 0 ? 0 : -1;
+}
+
+/*
+ * The subprograms with code among the children of @die, recursing only
+ * into scopes that hold function definitions (C++ namespaces and
+ * classes), never into function bodies: what a CU defines is there.
+ */
+static int collect_decls(Dwarf_Die *die, struct decl_vec *v, unsigned int depth)
+{
+	Dwarf_Die child;
+	int err;
+
+	if (dwarf_child(die, &child))
+		return 0;
+	do {
+		Dwarf_Addr start;
+		int line;
+
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+			if (die_start(&child, &start) || dwarf_decl_line(&child, &line) || line <= 0)
+				break;
+			if (ARRAY_GROW(v->v, v->cap, v->n + 1, 1024))
+				return -ENOMEM;
+			v->v[v->n++] = (struct decl){ start, dwarf_decl_file(&child), line };
+			break;
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+			if (depth >= 16)
+				break;
+			err = collect_decls(&child, v, depth + 1);
+			if (err)
+				return err;
+			break;
+		default:
+			break;
+		}
+	} while (!dwarf_siblingof(&child, &child));
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int line_table_func_lines(const struct line_table *lt, struct site *sites, size_t n)
+{
+	struct decl_vec v = {};
+	Dwarf_CU *cu = NULL;
+	Dwarf_Die cudie;
+	uint8_t unit_type;
+	size_t i;
+	int err = 0;
+
+	if (!lt->dw || !n)
+		return 0;
+	while (!err && !dwarf_get_units(lt->dw, cu, &cu, NULL, &unit_type, &cudie, NULL))
+		err = collect_decls(&cudie, &v, 0);
+	if (err)
+		goto out;
+	qsort(v.v, v.n, sizeof(*v.v), decl_cmp);
+	for (i = 0; i < n && v.n; i++) {
+		struct decl key = { .addr = sites[i].vaddr };
+		const struct decl *d = bsearch(&key, v.v, v.n, sizeof(*v.v), decl_cmp);
+
+		/* In another file than the code's (a macro's), the line means nothing there. */
+		if (d && d->file && sites[i].file &&
+		    !strcmp(base_name(d->file), base_name(sites[i].file)))
+			sites[i].func_line = d->line;
+	}
+out:
+	free(v.v);
+	return err;
+}

@@ -127,4 +127,14 @@ int line_row_source(const struct line_row *row, struct site_strings *strings,
 int line_table_fill(const struct line_table *lt, struct site_strings *strings,
 		    struct site *sites, size_t n);
 
+/*
+ * Sets func_line of each of @n function sites (vaddr: the function's
+ * start) to the line naming the function, DW_AT_decl_line of the
+ * subprogram whose code starts there: what gcov reports as the
+ * function's line, where the line table's entry row gives the line of
+ * its "{".  Sites without such a subprogram in the same file keep their
+ * func_line.  Returns 0 or -ENOMEM.
+ */
+int line_table_func_lines(const struct line_table *lt, struct site *sites, size_t n);
+
 #endif /* UKCOV_SITES_DWARF_H */

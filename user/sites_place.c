@@ -557,6 +557,9 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 	}
 	for (i = 0; i < *n; i++)
 		(*sites)[i].func_line = (*sites)[i].line;
+	err = line_table_func_lines(&lt, *sites, *n);
+	if (err)
+		goto out;
 	if (kind == SITE_KIND_LINE && !lt.n) {
 		*why = "no DWARF line table (build with -g, or use --sites func)";
 		err = -ENODATA;

@@ -18,13 +18,14 @@
 #   U  ukcov has a DA gcov has none for: a function's last line (its closing
 #      brace: gcov's end_line) or its entry row's line (its "{"), or a line
 #      of a function gcov does not know (the compiler's constructors).
-#   P  a function whose entry row's line (ukcov's FN) is not its name's
-#      line (gcov's start_line): the two lines' counts are equal.
+#   P  a function whose entry row's line (its "{") is not its name's line
+#      (gcov's start_line): the two lines' counts are equal.
 #   C  a line both count: equal counts; at -O2, a tagged line counts fewer
 #      for ukcov, never more (a tagged line that agrees is a stale tag: the
 #      tags are exactly the lines that differ).
 #   F  a function gcov knows and the binary has a symbol of: in the same
-#      file, with FNDA equal to gcov's execution count (summed over the
+#      file, on the same line (FN: the line naming it, gcov's start_line),
+#      with FNDA equal to gcov's execution count (summed over the
 #      translation units).  Functions gcov knows that were inlined
 #      everywhere (no symbol) are not in the tracefile; functions of
 #      the tracefile gcov does not know are the compiler's own (_sub_I_,
@@ -37,7 +38,7 @@ use File::Basename;
 my ($json, $info, $bin, $tags, $level) = @ARGV;
 die "usage: gcov_compare.pl GCOV.JSON TRACEFILE BINARY TAGS LEVEL\n" unless defined $level;
 
-my (%gl, %gfn, %tag, %ul, %ufn, %stmt, %syms, @funcs);
+my (%gl, %gfn, %tag, %ul, %ufn, %stmt, %syms, %entry, @funcs);
 my @bad;
 
 # gcov: lines and functions, summed over the translation units.
@@ -74,7 +75,7 @@ while (<$nm>) {
 	my ($a, $s, $type, $name) = split;
 	next unless defined $name && $type =~ /^[TtW]$/ && hex($s);
 	push @funcs, [hex($a), hex($s)];
-	$syms{$name} = 1;
+	$syms{$name} = hex($a);
 }
 sub in_func {
 	my ($addr) = @_;
@@ -86,6 +87,7 @@ while (<$dl>) {
 	my @tok = split;
 	next unless @tok >= 4 && $tok[2] =~ /^0x/ && $tok[1] ne "-" && $tok[-1] eq "x";
 	$stmt{ basename($tok[0]) }{ $tok[1] } = 1 if in_func(hex($tok[2]));
+	$entry{ hex($tok[2]) } //= $tok[1];	# an address's first statement row
 }
 
 open(my $tg, "<", $tags) or die "$tags: $!\n";
@@ -96,9 +98,10 @@ my (%ends, %pair);
 for my $name (keys %gfn) {
 	my $g = $gfn{$name};
 	$ends{ $g->{file} }{ $g->{end} } = 1;
-	my $u = $ufn{$name};
-	next unless $u && $u->{line} != $g->{start};
-	$pair{ $g->{file} }{ $u->{line} } = $g->{start};
+	next unless defined $syms{$name};
+	my $open = $entry{ $syms{$name} };
+	next unless defined $open && $open != $g->{start};
+	$pair{ $g->{file} }{$open} = $g->{start};
 }
 # Functions gcov does not know: the compiler's own, and only their lines.
 my %compiler;
@@ -161,6 +164,7 @@ for my $name (sort keys %gfn) {
 	$funcs++;
 	if (!$u) { push @bad, "F: $name ($g->{file}:$g->{start}) is not in the tracefile"; next; }
 	push @bad, "F: $name is under $u->{file}, gcov has it in $g->{file}" if $u->{file} ne $g->{file};
+	push @bad, "F: $name FN line $u->{line}, gcov's start_line is $g->{start}" if $u->{line} != $g->{start};
 	push @bad, "F: $name FNDA $u->{count}, gcov counts $g->{count} calls" if $u->{count} != $g->{count};
 }
 
