@@ -697,3 +697,21 @@ void once_get_stats(const struct once *o, struct once_stats *st)
 	*st = o->st;
 	pthread_mutex_unlock((pthread_mutex_t *)&o->lock);
 }
+
+uint64_t once_first_wait_us(uint64_t max_us)
+{
+	return ONCE_FIRST_WAIT_US < max_us ? ONCE_FIRST_WAIT_US : max_us;
+}
+
+uint64_t once_next_wait_us(uint64_t wait_us, uint64_t max_us, bool found, uint64_t took_us)
+{
+	uint64_t floor = took_us > UINT64_MAX / ONCE_COST_RATIO ? UINT64_MAX : took_us * ONCE_COST_RATIO;
+
+	if (found)
+		wait_us = ONCE_FIRST_WAIT_US;
+	else
+		wait_us = wait_us > UINT64_MAX / 2 ? UINT64_MAX : wait_us * 2;
+	if (wait_us < floor)
+		wait_us = floor;
+	return wait_us < max_us ? wait_us : max_us;
+}

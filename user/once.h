@@ -128,4 +128,20 @@ int once_parse_maps_line(const char *line, struct once_mapping *m);
 #define ONCE_REPLACE_DUTY 4	/* 1/4 */
 uint64_t once_next_replace_ns(uint64_t end_ns, uint64_t cost_ns);
 
+/*
+ * The pace of drains.  Every armed site traps as in count mode until a
+ * drain retires it, so with a fixed 100 ms interval a short run is
+ * warm-up from start to end (BENCHMARKS.md, 7).  The first drain comes
+ * after ONCE_FIRST_WAIT_US (capped at @max_us, the --interval); a drain
+ * that reported new sites brings the next one back to that, one that
+ * reported none doubles the wait, up to @max_us.  A drain and its
+ * retirement cost the collector time in proportion to the table: the wait
+ * is never less than ONCE_COST_RATIO times what the last one took
+ * (@took_us), so they stay under 1/ONCE_COST_RATIO of a CPU.
+ */
+#define ONCE_FIRST_WAIT_US 1000
+#define ONCE_COST_RATIO 20
+uint64_t once_first_wait_us(uint64_t max_us);
+uint64_t once_next_wait_us(uint64_t wait_us, uint64_t max_us, bool found, uint64_t took_us);
+
 #endif /* UKCOV_ONCE_H */

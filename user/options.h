@@ -92,7 +92,9 @@ struct collect_opts {
 "  -f, --format FORMAT   text (default), kcov, lcov, cobertura or drcov;\n"	\
 "                        without it, each -o FILE's format follows its\n"	\
 "                        extension (.txt, .kcov, .info, .xml, .drcov)\n"	\
-"  -i, --interval DUR    drain the counters every DUR (default 100ms)\n"	\
+"  -i, --interval DUR    drain the counters every DUR (default 100ms); with\n" \
+"                        --mode once, at most every DUR: from 1ms while\n"	\
+"                        new sites turn up\n"					\
 "      --mode MODE       count (default): every hit counts; once: each site\n" \
 "                        is reported the first time it runs, then its probe\n" \
 "                        is removed (new coverage at near-native speed)\n" \

@@ -329,20 +329,44 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Arms @tfd to fire every @us, or once after @us when @oneshot. */
+static int arm_timer(int tfd, uint64_t us, bool oneshot)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+	struct itimerspec its = { .it_value = ts };
+
+	if (!oneshot)
+		its.it_interval = ts;
+	return timerfd_settime(tfd, 0, &its, NULL);
+}
+
+static uint64_t once_reported(const struct once *o)
+{
+	struct once_stats st;
+
+	once_get_stats(o, &st);
+	return st.reported;
+}
+
 int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 		    enum session_end *end, int *signo)
 {
-	uint64_t iv = s->opts->interval_ms, deadline = 0;
-	struct itimerspec its = {
-		.it_interval = { iv / 1000, (iv % 1000) * 1000000 },
-		.it_value = { iv / 1000, (iv % 1000) * 1000000 },
-	};
+	uint64_t max_us = s->opts->interval_ms * 1000, wait_us, deadline = 0;
 	int tfd, ret = -1;
 	bool first_gone = false;	/* @pidfd fired, followed processes remain */
 
 	*signo = 0;
+	wait_us = s->once ? once_first_wait_us(max_us) : max_us;
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL))
+	if (tfd < 0 || arm_timer(tfd, wait_us, s->once))
 		return error("timerfd: %s", strerror(errno));
 	if (duration_ms)
 		deadline = now_ms() + duration_ms;
@@ -402,11 +426,22 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 				error("timerfd: %s", strerror(errno));
 				goto out;
 			}
+			uint64_t t0 = now_us(), reported = s->once ? once_reported(s->once) : 0;
+
 			if (session_drain(s) || __atomic_load_n(&s->drain_failed, __ATOMIC_ACQUIRE))
 				goto out;
+			if (!s->once)
+				continue;
 			/* Outside drain_lock: replacing a link takes tens of ms. */
-			if (s->once && once_retire(s->once)) {
+			if (once_retire(s->once)) {
 				error("out of memory");
+				goto out;
+			}
+			wait_us = once_next_wait_us(wait_us, max_us,
+						    once_reported(s->once) != reported,
+						    now_us() - t0);
+			if (arm_timer(tfd, wait_us, true)) {
+				error("timerfd: %s", strerror(errno));
 				goto out;
 			}
 		}

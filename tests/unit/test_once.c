@@ -227,6 +227,26 @@ static void test_replace_budget(void **state)
 	assert_int_equal(once_next_replace_ns(1000, 0), 1000);
 }
 
+static void test_drain_pace(void **state)
+{
+	const uint64_t max = 100000;	/* -i 100ms */
+
+	(void)state;
+	assert_int_equal(once_first_wait_us(max), ONCE_FIRST_WAIT_US);
+	assert_int_equal(once_first_wait_us(500), 500);	/* -i below the start */
+	/* Nothing new: the wait doubles up to --interval, and stays there. */
+	assert_int_equal(once_next_wait_us(1000, max, false, 10), 2000);
+	assert_int_equal(once_next_wait_us(64000, max, false, 10), max);
+	assert_int_equal(once_next_wait_us(max, max, false, 10), max);
+	/* New sites: back to the start. */
+	assert_int_equal(once_next_wait_us(max, max, true, 10), ONCE_FIRST_WAIT_US);
+	/* A drain that took 2 ms makes the next wait at least 20x that... */
+	assert_int_equal(once_next_wait_us(1000, max, true, 2000), 2000 * ONCE_COST_RATIO);
+	/* ...but never past --interval, however long it took. */
+	assert_int_equal(once_next_wait_us(1000, max, true, UINT64_MAX / 2), max);
+	assert_int_equal(once_next_wait_us(UINT64_MAX, UINT64_MAX, false, 0), UINT64_MAX);
+}
+
 static void test_mode_option(void **state)
 {
 	struct collect_opts o;
@@ -253,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_parse_maps_line),
 		cmocka_unit_test(test_replace_budget),
+		cmocka_unit_test(test_drain_pace),
 		cmocka_unit_test(test_mode_option),
 	};
 
