@@ -339,20 +339,22 @@ int vaddr_to_offset(const struct load_segment *segs, size_t n,
 /*
  * Makes room for one more module and @nsites more sites.  Growing does not
  * change what the table holds, so a later failure leaves it as it was.
+ * Sites come a module at a time, and most tables are one module: the
+ * first gets exactly its size (doubling from a small start left up to
+ * 80 bytes of slack per site), later ones double the array.
  */
 static int table_reserve(struct site_table *t, size_t nsites)
 {
 	if (ARRAY_GROW(t->modules, t->cap_modules, t->nmodules + 1, 4))
 		return -ENOMEM;
 	if (nsites > t->cap_sites - t->nsites) {
-		size_t cap = t->cap_sites ? t->cap_sites : 1024;
+		size_t cap = t->cap_sites, need;
 		void *p;
 
-		while (cap - t->nsites < nsites) {
-			if (cap > SIZE_MAX / 2)
-				return -ENOMEM;
-			cap *= 2;
-		}
+		if (nsites > SIZE_MAX / 2 - t->nsites)
+			return -ENOMEM;
+		need = t->nsites + nsites;
+		cap = cap && cap <= SIZE_MAX / 4 && 2 * cap > need ? 2 * cap : need;
 		p = reallocarray(t->sites, cap, sizeof(*t->sites));
 		if (!p)
 			return -ENOMEM;
