@@ -246,6 +246,8 @@ else
 			walltime "rp_nat_$in" $(wl "$BZ" $in)
 			walltime "rp_gcov_$in" env GCOV_PREFIX="$T/gcov" $(wl "$BZG" $in)
 			walltime "rp_uk_$in" "$UKCOV" run -o "$T/rp-$in.txt" -- $(wl "$BZ" $in)
+			walltime "rp_once_$in" "$UKCOV" run --mode once -o "$T/rp-once-$in.txt" -- \
+				$(wl "$BZ" $in)
 			"$B/trap_bench" none placed '*' -- $(wl "$BZ" $in) >"$T/o" 2>&1 &&
 				add "rp_none_$in" "$(val ns "$T/o")"
 			"$B/trap_bench" count placed '*' -- $(wl "$BZ" $in) >"$T/o" 2>&1 &&
@@ -297,6 +299,7 @@ else
 	row "native -O2 (wall time)" "$(calc "$natw / 1e6" %.1f) ms" "1x" "" "$(wl "$BZ" src)"
 	for v in "rp_gcov|rp_nat|gcc --coverage build|$(wl "$BZG" src)" \
 		 "rp_uk|rp_nat|ukcov run (count, func sites)|$UKCOV run -o cov.txt -- $(wl "$BZ" src)" \
+		 "rp_once|rp_nat|ukcov run --mode once (cold: one short process, attach included)|$UKCOV run --mode once -o cov.txt -- $(wl "$BZ" src)" \
 		 "rp_bt|rp_nat|bpftrace count() on the same functions|bpftrace -e 'uprobe:$BZ:\"main\",... { @[probe] = count(); }' -c '$(wl "$BZ" src)'" \
 		 "rp_cg|rp_nat|valgrind --tool=callgrind|valgrind --tool=callgrind $(wl "$BZ" src)" \
 		 "rp_none|rp_none|trap_bench, unprobed (time from exec to exit)|$B/trap_bench none placed '*' -- $(wl "$BZ" src)" \
@@ -313,6 +316,7 @@ else
 		case $key in
 		rp_uk) [ -s "$T/v/rp_bt_src" ] && tgt="per hit <= bpftrace: $(verdict \
 			"$(calc "$(perhit rp_uk rp_nat) / $(perhit rp_bt rp_nat)" %.3f)" "<=" 1)" ;;
+		rp_once) tgt="<= 1.3x native: $(verdict "$(calc "$m / $(med rp_nat_src)" %.3f)" "<=" 1.3)" ;;
 		rp_placed) tgt="per hit <= 1.2x empty: $(verdict \
 			"$(calc "$(perhit rp_placed rp_none) / $(perhit rp_eplaced rp_none)" %.3f)" "<=" 1.2)" ;;
 		esac
@@ -357,6 +361,12 @@ else
 		suite st_gcov "$RP/gcov"
 		# make -C: the wrapper runs in the build directory.
 		suite st_uk "$RP/native" "$(realpath "$UKCOV") run -o $T/st-cov.txt --"
+		# One ukcov over the whole suite, bzip2.bin covered in make's children.
+		t0=$(now)
+		"$UKCOV" run --mode once --lib "$(realpath "$BZ")" -o "$T/st-once.txt" -- \
+			make -s -C "$RP/native" -o bzip2 test >"$T/o" 2>&1 &&
+			add st_once $(($(now) - t0)) ||
+			fail "ukcov run --mode once -- make test: $(tail -n2 "$T/o" | tr '\n' ' ')"
 		if [ "$all_ok" = 1 ]; then
 			"$UKCOV" attach -o "$T/st-all.txt" --all "$BZ" 2>"$T/all.err" &
 			apid=$!
@@ -382,12 +392,16 @@ else
 	row "native" "$(calc "$st / 1e6" %.0f) ms" "1x" "" "make -C $RP/native -o bzip2 test"
 	for v in "st_gcov|gcc --coverage build|make -C $RP/gcov -o bzip2 test" \
 		 "st_uk|each bzip2 under ukcov run|BENCH_WRAP='$UKCOV run -o cov.txt --' make -C $RP/native -o bzip2 test" \
+		 "st_once|one ukcov run --mode once over the suite (cold, attach included)|$UKCOV run --mode once --lib $BZ -o cov.txt -- make -C $RP/native -o bzip2 test" \
 		 "st_all|ukcov attach --all bzip2.bin during the suite (${sth:-?} hits)|$UKCOV attach -o cov.txt --all $BZ & make -C $RP/native -o bzip2 test" \
 		 "st_cg|each bzip2 under callgrind|BENCH_WRAP='valgrind --tool=callgrind' make -C $RP/native -o bzip2 test"; do
 		IFS='|' read -r key what cmd <<<"$v"
 		[ -s "$T/v/$key" ] || continue
 		m=$(med "$key")
-		row "$what" "$(calc "$m / 1e6" %.0f) ms" "$(calc "$m / $st" %.1f)x native" "" "$cmd"
+		tgt=""
+		[ "$key" = st_once ] &&
+			tgt="<= 1.3x native: $(verdict "$(calc "$m / $st" %.3f)" "<=" 1.3)"
+		row "$what" "$(calc "$m / 1e6" %.0f) ms" "$(calc "$m / $st" %.1f)x native" "$tgt" "$cmd"
 	done
 	[ "$all_ok" = 1 ] || note "ukcov attach --all did not attach: $(head -n1 "$T/all.err")"
 
