@@ -31,4 +31,29 @@
 	grow_err_;								\
 })
 
+/*
+ * The first index i of the @n elements at @base (@stride bytes apart,
+ * sorted by the uint64_t @key_off bytes into each) whose key is >= @key;
+ * @n when there is none.  The one binary search behind every lookup by
+ * address (line rows, decoded instructions, branch targets).
+ */
+static inline size_t lower_bound_u64(const void *base, size_t n, size_t stride,
+				     size_t key_off, uint64_t key)
+{
+	const unsigned char *p = base;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k;
+
+		__builtin_memcpy(&k, p + mid * stride + key_off, sizeof(k));
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 #endif /* UKCOV_ARRAY_H */

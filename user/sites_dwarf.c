@@ -7,6 +7,7 @@
  * into one array sorted by address and binary-search it per site.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,18 +120,10 @@ static int read_all_lines(Dwarf *dw, struct line_table *vec)
 
 const struct line_row *line_table_find(const struct line_table *vec, uint64_t addr)
 {
-	size_t lo = 0, hi = vec->n, first;
+	/* lo = number of rows at or below @addr */
+	size_t lo = addr == UINT64_MAX ? vec->n : line_table_lower_bound(vec, addr + 1), hi, first;
 	uint64_t at;
 
-	/* lo = number of rows with row.addr <= addr */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (vec->v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return NULL;
 	/*
@@ -155,17 +148,8 @@ const struct line_row *line_table_find(const struct line_table *vec, uint64_t ad
 
 size_t line_table_lower_bound(const struct line_table *vec, uint64_t addr)
 {
-	size_t lo = 0, hi = vec->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (vec->v[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound_u64(vec->v, vec->n, sizeof(*vec->v), offsetof(struct line_row, addr),
+			       addr);
 }
 
 const struct line_row *line_table_cover(const struct line_table *vec, uint64_t addr)

@@ -11,6 +11,7 @@
  * first, so the count is the same wherever in the run the probe sits.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -328,16 +329,9 @@ void func_code_release(struct func_code *fc)
 
 size_t func_code_find(const struct func_code *fc, uint64_t vaddr)
 {
-	size_t lo = 0, hi = fc->n;
+	size_t lo = lower_bound_u64(fc->v, fc->n, sizeof(*fc->v), offsetof(struct insn, vaddr),
+				    vaddr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (fc->v[mid].vaddr < vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < fc->n && fc->v[lo].vaddr == vaddr ? lo : SIZE_MAX;
 }
 
@@ -446,17 +440,7 @@ void site_place_at(struct site *s, const struct func_code *fc, size_t index,
 /* Index of the first entry at or after @vaddr. */
 static size_t entries_from(const struct code_ctx *ctx, uint64_t vaddr)
 {
-	size_t lo = 0, hi = ctx->nentries;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ctx->entries[mid] < vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound_u64(ctx->entries, ctx->nentries, sizeof(*ctx->entries), 0, vaddr);
 }
 
 int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc)
