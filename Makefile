@@ -5,6 +5,8 @@
 # make demo       deps + build + cover the bundled example
 # make check      deps + build + unit tests (plain and ASan/UBSan) + integration tests
 #                 (with the plain ukcov and with an ASan/UBSan one)
+# make install    ukcov, libukcov, its headers and ukcov.pc under PREFIX (/usr/local;
+#                 DESTDIR for staging)
 # make soak       the soak test alone for SOAK_SECONDS (default 600; root)
 # make SAN=1      build everything with ASan+UBSan into .output/san
 # V=1             show the commands
@@ -133,6 +135,48 @@ $(LIBUKCOV_SO): $(LIBUKCOV_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libukcov.so.1 $^ -o $@
 	$(Q)ln -sf libukcov.so.1 $(OUTPUT)/libukcov.so
+
+# ---- make install ------------------------------------------------------------
+
+# The usual knobs: make install PREFIX=/usr DESTDIR=/tmp/pkg.  ukcov needs
+# nothing at run time but the shared libraries it links (the BPF object is
+# in the binary); consumers of the ring get <ukcov/ring.h>, <ukcov/kcov.h>,
+# libukcov and a pkg-config file (pkg-config --cflags --libs ukcov).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL ?= install
+
+# install_to DESTDIR: the recipe of `make install`, also used to stage
+# the tree the dynamic-link test builds against (tests/integration).
+define install_to
+	$(Q)$(INSTALL) -d $(1)$(BINDIR) $(1)$(LIBDIR) $(1)$(INCLUDEDIR)/ukcov $(1)$(PKGCONFIGDIR)
+	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/ukcov $(1)$(BINDIR)/ukcov
+	$(Q)$(INSTALL) -m 0644 $(LIBUKCOV_A) $(1)$(LIBDIR)/libukcov.a
+	$(Q)$(INSTALL) -m 0755 $(LIBUKCOV_SO) $(1)$(LIBDIR)/libukcov.so.1
+	$(Q)ln -sf libukcov.so.1 $(1)$(LIBDIR)/libukcov.so
+	$(Q)$(INSTALL) -m 0644 include/ukcov/ring.h include/ukcov/kcov.h $(1)$(INCLUDEDIR)/ukcov/
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: ukcov' \
+		'Description: consumer side of the ukcov coverage ring (kcov layout, shared memory)' \
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -lukcov' 'Cflags: -I$${includedir}' \
+		>$(1)$(PKGCONFIGDIR)/ukcov.pc
+	$(Q)chmod 0644 $(1)$(PKGCONFIGDIR)/ukcov.pc
+endef
+
+.PHONY: install uninstall
+install: $(OUTPUT)/ukcov $(LIBUKCOV_A) $(LIBUKCOV_SO)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(call install_to,$(DESTDIR))
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/ukcov $(DESTDIR)$(LIBDIR)/libukcov.a \
+		$(DESTDIR)$(LIBDIR)/libukcov.so.1 $(DESTDIR)$(LIBDIR)/libukcov.so \
+		$(DESTDIR)$(INCLUDEDIR)/ukcov/ring.h $(DESTDIR)$(INCLUDEDIR)/ukcov/kcov.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/ukcov.pc
+	$(Q)rmdir $(DESTDIR)$(INCLUDEDIR)/ukcov 2>/dev/null || true
 
 # ---- the fuzzer example (examples/fuzz) and the ring benchmark ---------------
 

@@ -39,6 +39,26 @@ $(OUTPUT)/fixtures/ring_consumer $(OUTPUT)/fixtures/ring_collect: $(OUTPUT)/fixt
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -Wall -Wextra -Werror -Iinclude $< $(LIBUKCOV_A) -o $@
 
+# The same consumer as a user builds it after `make install`: against a
+# staged install (PREFIX=/usr under $(OUTPUT)/stage), through its
+# pkg-config file, linked to libukcov.so.1 (found through the rpath).
+STAGE := $(abspath $(OUTPUT)/stage)
+INTEGRATION_FIXTURES += $(OUTPUT)/fixtures/ring_consumer_dyn
+
+$(STAGE)/usr/lib/pkgconfig/ukcov.pc: PREFIX := /usr
+$(STAGE)/usr/lib/pkgconfig/ukcov.pc: $(OUTPUT)/ukcov $(LIBUKCOV_A) $(LIBUKCOV_SO) \
+		include/ukcov/ring.h include/ukcov/kcov.h Makefile
+	$(call msg,STAGE,$(STAGE))
+	$(Q)rm -rf $(STAGE)
+	$(call install_to,$(STAGE))
+
+$(OUTPUT)/fixtures/ring_consumer_dyn: tests/fixtures/ring_consumer.c \
+		$(STAGE)/usr/lib/pkgconfig/ukcov.pc | $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -Wall -Wextra -Werror $< -o $@ -Wl,-rpath,$(STAGE)/usr/lib \
+		$$(PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig \
+		  PKG_CONFIG_SYSROOT_DIR=$(STAGE) $(PKG_CONFIG) --cflags --libs ukcov)
+
 $(OUTPUT)/fixtures/fuzzer $(OUTPUT)/fixtures/persistent_target: $(OUTPUT)/fixtures/%: \
 		$(FUZZ_OUT)/% | $(OUTPUT)/fixtures
 	$(call msg,CP,$@)

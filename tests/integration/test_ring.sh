@@ -69,6 +69,31 @@ test_ring_per_input_sites_like_kcov()
 	return 0
 }
 
+# A consumer built the way a user builds one after `make install`: from
+# the installed headers, with `pkg-config --cflags --libs ukcov`, linked to
+# libukcov.so.1 (fixtures.mk stages the install).  It must load the staged
+# shared library, not carry a copy of it, and get the same per-input sites.
+test_ring_consumer_linked_to_installed_libukcov_so()
+{
+	local dyn=$FIXTURES/ring_consumer_dyn lib
+
+	setup
+	[ -x "$dyn" ] || fail "$dyn was not built"
+	readelf -d "$dyn" | grep -q 'NEEDED.*\[libukcov\.so\.1\]' ||
+		fail "ring_consumer_dyn does not need libukcov.so.1: $(readelf -d "$dyn" | grep NEEDED | tr '\n' ' ')"
+	nm "$dyn" | grep -q ' T ukcov_ring_collect$' && fail "ring_consumer_dyn has its own copy of libukcov"
+	lib=$(ldd "$dyn" | awk '$1 == "libukcov.so.1" { print $3 }')
+	case $lib in
+	*/stage/usr/lib/libukcov.so.1) ;;
+	*) fail "libukcov.so.1 resolves to '${lib:-nothing}', not the staged install" ;;
+	esac
+	sites_map "$FIXTURES/ring_target" "$T/sites"
+	"$dyn" "$UKCOV" "$T/ring" "$FIXTURES/ring_target" a bc - \
+		>"$T/out" 2>"$T/err" || fail "ring_consumer_dyn exited $?: $(cat "$T/err")"
+	ring_expect "$T/out" "$T/sites" a bc -
+	grep -qx 'ukcov exit 0' "$T/out" || fail "ukcov did not exit 0: $(tail -n 3 "$T/out")"
+}
+
 test_ring_dropped_is_exact_when_full()
 {
 	setup
