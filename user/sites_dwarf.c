@@ -385,10 +385,10 @@ int line_table_func_lines(const struct line_table *lt, struct site *sites, size_
 		return 0;
 	while (!err && !dwarf_get_units(lt->dw, cu, &cu, NULL, &unit_type, &cudie, NULL))
 		err = collect_decls(&cudie, &v, 0);
-	if (err)
+	if (err || !v.n)
 		goto out;
 	qsort(v.v, v.n, sizeof(*v.v), decl_cmp);
-	for (i = 0; i < n && v.n; i++) {
+	for (i = 0; i < n; i++) {
 		struct decl key = { .addr = sites[i].vaddr };
 		const struct decl *d = bsearch(&key, v.v, v.n, sizeof(*v.v), decl_cmp);
 
