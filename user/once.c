@@ -20,6 +20,7 @@
 #include "log.h"
 #include "once.h"
 #include "probe.h"
+#include "procfs.h"
 #include "sites.h"
 
 #define X86_INT3 0xcc
@@ -108,23 +109,6 @@ enum once_fix once_classify(const uint8_t *file, const uint8_t *mem, size_t len)
 	if (mem[0] != X86_INT3 || file[0] == X86_INT3)
 		return ONCE_FIX_UNSAFE;
 	return memcmp(file + 1, mem + 1, len - 1) ? ONCE_FIX_UNSAFE : ONCE_FIX_RESTORE;
-}
-
-int once_parse_maps_line(const char *line, struct once_mapping *m)
-{
-	unsigned long long start, end, offset, ino;
-	char perms[5];
-
-	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu", &start, &end, perms, &offset,
-		   &m->major, &m->minor, &ino) != 7 || strlen(perms) != 4 || end <= start)
-		return -EINVAL;
-	m->start = start;
-	m->end = end;
-	m->offset = offset;
-	m->ino = ino;
-	/* valid_vma() in kernel/events/uprobes.c: no VM_WRITE, no VM_SHARED. */
-	m->private_ro = perms[1] != 'w' && perms[3] == 'p';
-	return 0;
 }
 
 uint64_t once_next_replace_ns(uint64_t end_ns, uint64_t cost_ns)
@@ -272,7 +256,7 @@ static int mem_read(struct mem_cache *c, int fd, uint64_t addr, uint64_t limit,
  * @fd.  Returns false when the byte could not be restored.
  */
 static bool fix_site(struct once *o, const struct once_file *f, int fd, struct mem_cache *c,
-		     const struct once_mapping *mp, size_t index, uint64_t addr)
+		     const struct procfs_mapping *mp, size_t index, uint64_t addr)
 {
 	uint64_t off = o->t->sites[index].probe_offset;
 	uint8_t mem[ONCE_CHECK_BYTES];
@@ -333,7 +317,7 @@ static void want_replace_all(struct once *o, const size_t *idx, size_t n)
 }
 
 /* Whether mapping @mp of process @pid is the file @f, as stat() names files. */
-static bool mapping_is(pid_t pid, const struct once_mapping *mp, const struct once_file *f)
+static bool mapping_is(pid_t pid, const struct procfs_mapping *mp, const struct once_file *f)
 {
 	char link[96];
 	struct stat st;
@@ -349,9 +333,9 @@ static bool mapping_is(pid_t pid, const struct once_mapping *mp, const struct on
 }
 
 /* The private, read-only file mappings of @pid (where uprobes live). */
-static int read_maps(pid_t pid, struct once_mapping **out, size_t *nout)
+static int read_maps(pid_t pid, struct procfs_mapping **out, size_t *nout)
 {
-	struct once_mapping *v = NULL, mp;
+	struct procfs_mapping *v = NULL, mp;
 	size_t n = 0, cap = 0;
 	char path[64], line[4352];
 	FILE *f;
@@ -361,11 +345,11 @@ static int read_maps(pid_t pid, struct once_mapping **out, size_t *nout)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (once_parse_maps_line(line, &mp) || !mp.private_ro || !mp.ino)
+		if (procfs_parse_maps_line(line, &mp) || !mp.private_ro || !mp.ino)
 			continue;
 		if (n == cap) {
 			size_t c = cap ? cap * 2 : 16;
-			struct once_mapping *nv = reallocarray(v, c, sizeof(*v));
+			struct procfs_mapping *nv = reallocarray(v, c, sizeof(*v));
 
 			if (!nv) {
 				free(v);
@@ -386,7 +370,7 @@ static int read_maps(pid_t pid, struct once_mapping **out, size_t *nout)
 /* Restores sites @idx (ascending site indexes, @n of them) in process @pid. */
 static int restore_process(struct once *o, pid_t pid, const size_t *idx, size_t n)
 {
-	struct once_mapping *maps = NULL;
+	struct procfs_mapping *maps = NULL;
 	struct mem_cache *cache = NULL;
 	size_t nmaps = 0, lo = 0;
 	char path[64];
@@ -421,7 +405,7 @@ static int restore_process(struct once *o, pid_t pid, const size_t *idx, size_t 
 		if (!f)
 			want_replace(o, m);
 		for (size_t k = 0; f && k < nmaps; k++) {
-			const struct once_mapping *mp = &maps[k];
+			const struct procfs_mapping *mp = &maps[k];
 
 			if (!mapping_is(pid, mp, f))
 				continue;

@@ -107,19 +107,6 @@ enum once_fix {
 #define ONCE_CHECK_BYTES 5
 enum once_fix once_classify(const uint8_t *file, const uint8_t *mem, size_t len);
 
-/* One line of /proc/PID/maps, as far as once mode needs it. */
-struct once_mapping {
-	uint64_t start, end;	/* process vaddrs, [start, end) */
-	uint64_t offset;	/* file offset of start */
-	unsigned int major, minor;
-	uint64_t ino;
-	bool private_ro;	/* "r?xp"-like: private and not writable, where
-				 * the kernel puts uprobes */
-};
-
-/* Parses @line.  Returns 0, or -EINVAL for a malformed line. */
-int once_parse_maps_line(const char *line, struct once_mapping *m);
-
 /*
  * The replacement budget: after one that took @cost_ns and ended at
  * @end_ns, the next may start at the returned time (nanoseconds), which

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 
 #include "log.h"
@@ -16,6 +18,7 @@
 #include "output.h"
 #include "privs.h"
 #include "probe.h"
+#include "procfs.h"
 #include "ring.h"
 #include "session.h"
 #include "sites.h"
@@ -224,6 +227,53 @@ static int serve_ring(struct session *s)
 	return 0;
 }
 
+/*
+ * Following a process tree means links without a kernel pid filter: every
+ * process that maps the file traps on the probes, counted or not.  For the
+ * program's own binary that is rarely anyone else, but a library such as
+ * libc is mapped by most of the machine, and each of those processes pays
+ * a trap per probed call while ukcov runs.  Says so for the libraries the
+ * user asked for (-> BENCHMARKS.md: a trap costs 0.4-23 us).
+ */
+static void warn_bystanders(struct session *s, const struct site_module *m)
+{
+	pid_t *tracked = NULL, some[3];
+	char path[64], comm[64];
+	long ntracked, n;
+	struct stat st;
+	FILE *f;
+
+	if (stat(m->open_path, &st))
+		return;
+	ntracked = probe_tracked(s->probe, NULL, 0);
+	if (ntracked > 0) {
+		tracked = calloc(ntracked, sizeof(*tracked));
+		if (!tracked)
+			return;
+		ntracked = probe_tracked(s->probe, tracked, ntracked);
+	}
+	n = procfs_file_mappers(major(st.st_dev), minor(st.st_dev), st.st_ino, tracked,
+				ntracked > 0 ? (size_t)ntracked : 0, some, 3);
+	free(tracked);
+	if (n <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)some[0]);
+	f = fopen(path, "re");
+	if (!f || !fgets(comm, sizeof(comm), f))
+		strcpy(comm, "?");
+	if (f)
+		fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	/* Any process names itself: nothing it chose may forge a line. */
+	for (char *c = comm; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	warning("%ld other process%s map %s (pid %d %s%s): %s on its %zu probes while ukcov "
+		"runs, uncounted (--no-follow filters by pid in the kernel instead)",
+		n, n == 1 ? "" : "es", m->path, (int)some[0], comm, n > 1 ? ", ..." : "",
+		n == 1 ? "it traps" : "each traps", m->nsites);
+}
+
 int session_attach(struct session *s, const char *path_override, pid_t pid)
 {
 	bool progress = isatty(STDERR_FILENO) && s->table->nsites >= ATTACH_PROGRESS_SITES;
@@ -239,6 +289,9 @@ int session_attach(struct session *s, const char *path_override, pid_t pid)
 	for (size_t i = 0; i < s->table->nmodules; i++) {
 		const struct site_module *m = &s->table->modules[i];
 
+		if (link_pid < 0 && s->procs_mode != PROCS_ALL &&
+		    (s->opts->modules.all_libs || s->opts->modules.nlibs))
+			warn_bystanders(s, m);
 		if (progress)
 			fprintf(stderr, "ukcov: attaching %zu sites in %s...", m->nsites, m->path);
 		err = probe_attach_module(s->probe, i, path_override, link_pid);

@@ -99,6 +99,40 @@ test_libs_run_lib_path()
 	return 0
 }
 
+# Following a tree attaches without a kernel pid filter, so a process
+# outside the tree that maps a covered library traps on its probes: ukcov
+# names it in a warning.  A bystander that preloads libfix.so is one; once
+# it is gone, or with --no-follow (a pid filter), nothing is said.  The
+# counts stay exact either way.
+test_libs_warns_of_processes_outside_the_tree()
+{
+	local by i
+
+	setup
+	LD_PRELOAD=$FIXTURES/libfix.so sleep 30 &
+	by=$!
+	track "$by"
+	for ((i = 0; i < 250; i++)); do
+		grep -q '/libfix\.so$' "/proc/$by/maps" 2>/dev/null && break
+		sleep 0.02
+	done
+	grep -q '/libfix\.so$' "/proc/$by/maps" || fail "the bystander never mapped libfix.so"
+	libs_run warn "$FIXTURES/libfixprog" --lib "$FIXTURES/libfix.so"
+	check_libs_report "$T/warn.cov" "$T/warn.tally" libfixprog libfixprog libfix.so
+	grep -Eq "^ukcov: warning: 1 other process map .*/libfix\.so \(pid $by sleep\): it traps on its [0-9]+ probes" \
+		"$T/warn.stderr" || fail "no warning naming pid $by: $(cat "$T/warn.stderr")"
+	grep -q 'libfixprog (pid' "$T/warn.stderr" && fail "warned about the program itself: $(cat "$T/warn.stderr")"
+	libs_run nofollow "$FIXTURES/libfixprog" --lib "$FIXTURES/libfix.so" --no-follow
+	grep -q 'other process' "$T/nofollow.stderr" &&
+		fail "warned with --no-follow (a pid filter): $(cat "$T/nofollow.stderr")"
+	kill "$by"
+	wait_exit "$by" 5 bystander
+	libs_run gone "$FIXTURES/libfixprog" --lib "$FIXTURES/libfix.so"
+	grep -q 'libfix\.so (pid' "$T/gone.stderr" &&
+		fail "warned after the bystander exited: $(cat "$T/gone.stderr")"
+	return 0
+}
+
 test_libs_run_nopie()
 {
 	setup

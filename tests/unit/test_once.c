@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "once.h"
+#include "procfs.h"
 #include "options.h"
 #include "sites.h"
 
@@ -191,10 +192,10 @@ static void test_classify(void **state)
 
 static void test_parse_maps_line(void **state)
 {
-	struct once_mapping m;
+	struct procfs_mapping m;
 
 	(void)state;
-	assert_int_equal(once_parse_maps_line(
+	assert_int_equal(procfs_parse_maps_line(
 		"555e6591c000-555e6591d000 r-xp 00001000 fe:00 5308473                    /x/server\n",
 		&m), 0);
 	assert_int_equal(m.start, 0x555e6591c000ULL);
@@ -205,18 +206,18 @@ static void test_parse_maps_line(void **state)
 	assert_int_equal(m.ino, 5308473);
 	assert_true(m.private_ro);
 	/* Writable or shared mappings never carry uprobes. */
-	assert_int_equal(once_parse_maps_line(
+	assert_int_equal(procfs_parse_maps_line(
 		"555e6591f000-555e65920000 rw-p 00003000 fe:00 5308473 /x/server", &m), 0);
 	assert_false(m.private_ro);
-	assert_int_equal(once_parse_maps_line(
+	assert_int_equal(procfs_parse_maps_line(
 		"7f0000000000-7f0000001000 r-xs 00000000 08:01 12 /dev/shm/x", &m), 0);
 	assert_false(m.private_ro);
 	/* Anonymous: inode 0, no path. */
-	assert_int_equal(once_parse_maps_line(
+	assert_int_equal(procfs_parse_maps_line(
 		"7ffd1000-7ffd2000 r-xp 00000000 00:00 0 ", &m), 0);
 	assert_int_equal(m.ino, 0);
-	assert_int_equal(once_parse_maps_line("garbage\n", &m), -EINVAL);
-	assert_int_equal(once_parse_maps_line("2000-1000 r-xp 0 00:00 0", &m), -EINVAL);
+	assert_int_equal(procfs_parse_maps_line("garbage\n", &m), -EINVAL);
+	assert_int_equal(procfs_parse_maps_line("2000-1000 r-xp 0 00:00 0", &m), -EINVAL);
 }
 
 static void test_replace_budget(void **state)
