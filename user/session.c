@@ -239,7 +239,7 @@ static void warn_bystanders(struct session *s, const struct site_module *m)
 {
 	pid_t *tracked = NULL, some[3];
 	char path[64], comm[64];
-	long ntracked, n;
+	long ntracked, cap = 0, n;
 	struct stat st;
 	FILE *f;
 
@@ -247,13 +247,15 @@ static void warn_bystanders(struct session *s, const struct site_module *m)
 		return;
 	ntracked = probe_tracked(s->probe, NULL, 0);
 	if (ntracked > 0) {
-		tracked = calloc(ntracked, sizeof(*tracked));
+		cap = ntracked;
+		tracked = calloc(cap, sizeof(*tracked));
 		if (!tracked)
 			return;
-		ntracked = probe_tracked(s->probe, tracked, ntracked);
+		/* The set may grow meanwhile: only the first @cap were stored. */
+		ntracked = probe_tracked(s->probe, tracked, cap);
 	}
 	n = procfs_file_mappers(major(st.st_dev), minor(st.st_dev), st.st_ino, tracked,
-				ntracked > 0 ? (size_t)ntracked : 0, some, 3);
+				ntracked > 0 ? (size_t)(ntracked < cap ? ntracked : cap) : 0, some, 3);
 	free(tracked);
 	if (n <= 0)
 		return;
