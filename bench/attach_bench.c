@@ -133,7 +133,7 @@ static int direct(const struct site_table *t, size_t n, int nlinks, pid_t pid,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		offsets[i] = t->sites[i].probe_offset;
+		offsets[i] = site_probe_offset(t, i);
 		cookies[i] = i;
 	}
 	t0 = now_ms();

@@ -63,9 +63,12 @@ static size_t string_bytes(const struct site_table *t)
 	if (!v)
 		return 0;
 	for (size_t i = 0; i < t->nsites; i++) {
-		v[n++] = t->sites[i].func;
-		if (t->sites[i].file)
-			v[n++] = t->sites[i].file;
+		struct site s;
+
+		site_table_get(t, i, &s);
+		v[n++] = s.func;
+		if (s.file)
+			v[n++] = s.file;
 	}
 	qsort(v, n, sizeof(*v), cmp_ptr);
 	for (size_t i = 0; i < n; i++)

@@ -56,24 +56,30 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+struct only {
+	const char *func;
+	bool found;
+};
+
+static bool keep_first_named(const struct site *s, void *ctx)
+{
+	struct only *o = ctx;
+
+	if (o->found || strcmp(s->func, o->func))
+		return false;
+	o->found = true;
+	return true;
+}
+
 /*
- * Cuts @t down to the site named @func, which becomes site 0 (cookie 0) of
- * module 0.  Returns 0 or -ENOENT.
+ * Cuts @t (one module) down to the first site named @func, which becomes
+ * site 0 (cookie 0).  Returns 0, -ENOENT or -ENOMEM.
  */
 static int keep_only(struct site_table *t, const char *func)
 {
-	for (size_t i = 0; i < t->nsites; i++) {
-		if (strcmp(t->sites[i].func, func))
-			continue;
-		t->sites[0] = t->sites[i];
-		t->sites[0].module = 0;
-		t->nsites = 1;
-		t->modules[0].first_site = 0;
-		t->modules[0].nsites = 1;
-		t->nmodules = 1;
-		return 0;
-	}
-	return -ENOENT;
+	long kept = site_table_filter_last(t, keep_first_named, &(struct only){ func, false });
+
+	return kept < 0 ? (int)kept : kept ? 0 : -ENOENT;
 }
 
 int main(int argc, char **argv)
@@ -134,9 +140,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < t->nsites; i++) {
-		if (!strcmp(at, "entry"))
-			t->sites[i].probe_offset = t->sites[i].offset;
-		offsets[i] = t->sites[i].probe_offset;
+		struct site s;
+
+		site_table_get(t, i, &s);
+		offsets[i] = !strcmp(at, "entry") ? s.offset : s.probe_offset;
 		cookies[i] = i;
 	}
 

@@ -27,7 +27,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 # The parsers and what they call, nothing more: session.c, probe.c,
 # procs.c and ring.c (and the skeleton they include) stay out.  A parser
 # that starts calling another file needs that file added here.
-FZ_CORE_SRCS := $(addprefix user/, sites.c sites_elf.c sites_dwarf.c sites_place.c \
+FZ_CORE_SRCS := $(addprefix user/, sites.c sites_store.c sites_strings.c sites_elf.c sites_dwarf.c sites_place.c \
 	sites_bb.c sites_line.c sites_entries.c sites_ehframe.c sites_debuginfo.c sites_file.c \
 	kcov_reader.c ldso.c procfs.c escape.c)
 

@@ -59,15 +59,16 @@ static inline void fuzz_check_table(const struct site_table *t)
 			fuzz_check(strcmp(t->modules[i - 1].path, m->path) <= 0);
 	}
 	fuzz_check(next == t->nsites);
-	for (size_t i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
+	struct site prev = {}, s;
 
-		fuzz_check(s->module < t->nmodules);
-		fuzz_check(s->func);
-		fuzz_check(i >= t->modules[s->module].first_site &&
-			   i - t->modules[s->module].first_site < t->modules[s->module].nsites);
-		if (i && t->sites[i - 1].module == s->module)
-			fuzz_check(t->sites[i - 1].vaddr <= s->vaddr);
+	for (size_t i = 0; i < t->nsites; prev = s, i++) {
+		site_table_get(t, i, &s);
+		fuzz_check(s.module < t->nmodules);
+		fuzz_check(s.func);
+		fuzz_check(i >= t->modules[s.module].first_site &&
+			   i - t->modules[s.module].first_site < t->modules[s.module].nsites);
+		if (i && prev.module == s.module)
+			fuzz_check(prev.vaddr <= s.vaddr);
 		fuzz_check(site_index_of_pc(t, site_pc(t, i)) == (long)i);
 	}
 	fuzz_check(site_index_of_pc(t, site_pc(t, t->nsites)) == -1);
@@ -107,8 +108,11 @@ static inline void fuzz_check_same_table(const struct site_table *a, const struc
 		fuzz_check(x->image_base == y->image_base);
 	}
 	for (size_t i = 0; i < a->nsites; i++) {
-		const struct site *x = &a->sites[i], *y = &b->sites[i];
+		struct site xs, ys;
+		const struct site *x = &xs, *y = &ys;
 
+		site_table_get(a, i, &xs);
+		site_table_get(b, i, &ys);
 		fuzz_check(x->module == y->module && x->flags == y->flags);
 		fuzz_check(x->vaddr == y->vaddr && x->offset == y->offset &&
 			   x->probe_offset == y->probe_offset && x->size == y->size);
@@ -129,13 +133,14 @@ static inline void fuzz_check_sites_in_image(const struct site_table *t, size_t 
 {
 	fuzz_check(t->nmodules == 1);
 	for (size_t i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s;
 
+		site_table_get(t, i, &s);
 		/* The probe goes on a byte of the file, inside the site. */
-		fuzz_check(s->size > 0);
-		fuzz_check(s->offset < len && s->size <= len - s->offset);
-		fuzz_check(s->probe_offset >= s->offset &&
-			   s->probe_offset - s->offset < s->size);
+		fuzz_check(s.size > 0);
+		fuzz_check(s.offset < len && s.size <= len - s.offset);
+		fuzz_check(s.probe_offset >= s.offset &&
+			   s.probe_offset - s.offset < s.size);
 	}
 }
 

@@ -50,15 +50,17 @@ static int print_table(const struct site_table *t, FILE *f)
 	fprintf(f, "# sites: %zu\n", t->nsites);
 	fprintf(f, "# PC MODULE OFFSET FUNCTION FILE:LINE\n");
 	for (size_t i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s;
+
+		site_table_get(t, i, &s);
 
 		fprintf(f, "0x%016llx ", (unsigned long long)site_pc(t, i));
-		escape_fputs(t->modules[s->module].path, f);
-		fprintf(f, " 0x%llx ", (unsigned long long)s->offset);
-		escape_fputs(s->func, f);
+		escape_fputs(t->modules[s.module].path, f);
+		fprintf(f, " 0x%llx ", (unsigned long long)s.offset);
+		escape_fputs(s.func, f);
 		fputc(' ', f);
-		escape_fputs(s->file ? s->file : "??", f);
-		fprintf(f, ":%u\n", s->line);
+		escape_fputs(s.file ? s.file : "??", f);
+		fprintf(f, ":%u\n", s.line);
 	}
 	return ferror(f) ? -EIO : 0;
 }

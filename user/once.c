@@ -258,7 +258,7 @@ static int mem_read(struct mem_cache *c, int fd, uint64_t addr, uint64_t limit,
 static bool fix_site(struct once *o, const struct once_file *f, int fd, struct mem_cache *c,
 		     const struct procfs_mapping *mp, size_t index, uint64_t addr)
 {
-	uint64_t off = o->t->sites[index].probe_offset;
+	uint64_t off = site_probe_offset(o->t, index);
 	uint8_t mem[ONCE_CHECK_BYTES];
 	size_t len = ONCE_CHECK_BYTES;
 
@@ -312,8 +312,8 @@ static void want_replace(struct once *o, size_t m)
 static void want_replace_all(struct once *o, const size_t *idx, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (i == 0 || o->t->sites[idx[i]].module != o->t->sites[idx[i - 1]].module)
-			want_replace(o, o->t->sites[idx[i]].module);
+		if (i == 0 || site_module_of(o->t, idx[i]) != site_module_of(o->t, idx[i - 1]))
+			want_replace(o, site_module_of(o->t, idx[i]));
 }
 
 /* Whether mapping @mp of process @pid is the file @f, as stat() names files. */
@@ -396,10 +396,10 @@ static int restore_process(struct once *o, pid_t pid, const size_t *idx, size_t 
 	}
 	/* Modules are contiguous ranges of indexes: walk @idx module by module. */
 	while (lo < n) {
-		size_t m = o->t->sites[idx[lo]].module, hi = lo;
+		size_t m = site_module_of(o->t, idx[lo]), hi = lo;
 		const struct once_file *f;
 
-		while (hi < n && o->t->sites[idx[hi]].module == m)
+		while (hi < n && site_module_of(o->t, idx[hi]) == m)
 			hi++;
 		f = module_file(o, m);
 		if (!f)
@@ -411,7 +411,7 @@ static int restore_process(struct once *o, pid_t pid, const size_t *idx, size_t 
 				continue;
 			cache->len = 0;
 			for (size_t i = lo; i < hi; i++) {
-				uint64_t off = o->t->sites[idx[i]].probe_offset;
+				uint64_t off = site_probe_offset(o->t, idx[i]);
 
 				if (off < mp->offset || off - mp->offset >= mp->end - mp->start)
 					continue;
@@ -484,7 +484,7 @@ static int restore_all(struct once *o, const size_t *idx, size_t n)
 	/* Hit again although restored everywhere a pass ago: re-armed. */
 	for (size_t i = 0; i < n; i++)
 		if (bit_get(o->older, o->npass_words, idx[i]))
-			want_replace(o, o->t->sites[idx[i]].module);
+			want_replace(o, site_module_of(o->t, idx[i]));
 	memcpy(o->older, o->recent, o->npass_words * sizeof(*o->older));
 	for (size_t i = 0; i < n; i++)
 		bit_set(o->recent, idx[i]);

@@ -282,7 +282,7 @@ int probe_attach_module(struct probe *p, size_t module, const char *path_overrid
 	for (size_t i = 0; i < m->nsites; i++) {
 		size_t index = m->first_site + i;
 
-		offsets[i] = t->sites[index].probe_offset;
+		offsets[i] = site_probe_offset(t, index);
 		cookies[i] = index;
 	}
 	opts.offsets = offsets;
@@ -331,7 +331,7 @@ int probe_replace_module(struct probe *p, size_t module, const size_t *sites, si
 				err = -EINVAL;
 				goto out;
 			}
-			offsets[i] = t->sites[sites[i]].probe_offset;
+			offsets[i] = site_probe_offset(t, sites[i]);
 			cookies[i] = sites[i];
 		}
 		opts.offsets = offsets;

@@ -15,153 +15,7 @@
 #include "array.h"
 #include "sites.h"
 #include "sites_dwarf.h"
-
-/* ---- string storage --------------------------------------------------- */
-
-#define STRINGS_CHUNK (64u << 10)
-
-struct strings_chunk {
-	struct strings_chunk *next;
-	size_t used, cap;
-	char data[];
-};
-
-struct site_strings {
-	struct strings_chunk *chunks;	/* newest first; only it has room */
-	char **slots;			/* open addressing, NULL = empty */
-	size_t nslots, nused;		/* nslots is a power of two */
-};
-
-struct site_strings *site_strings_new(void)
-{
-	return calloc(1, sizeof(struct site_strings));
-}
-
-void site_strings_free(struct site_strings *s)
-{
-	struct strings_chunk *c, *next;
-
-	if (!s)
-		return;
-	for (c = s->chunks; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(s->slots);
-	free(s);
-}
-
-/* FNV-1a: short strings, no need for anything stronger. */
-static uint64_t strings_hash(const char *str)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *str; str++)
-		h = (h ^ (unsigned char)*str) * 0x100000001b3ULL;
-	return h;
-}
-
-static char **strings_slot(char **slots, size_t nslots, const char *str)
-{
-	size_t i = strings_hash(str) & (nslots - 1);
-
-	while (slots[i] && strcmp(slots[i], str))
-		i = (i + 1) & (nslots - 1);
-	return &slots[i];
-}
-
-static int strings_grow_set(struct site_strings *s)
-{
-	size_t n = s->nslots ? s->nslots * 2 : 256, i;
-	char **slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < s->nslots; i++)
-		if (s->slots[i])
-			*strings_slot(slots, n, s->slots[i]) = s->slots[i];
-	free(s->slots);
-	s->slots = slots;
-	s->nslots = n;
-	return 0;
-}
-
-static char *strings_store(struct site_strings *s, const char *str)
-{
-	size_t len = strlen(str) + 1;
-	struct strings_chunk *c = s->chunks;
-	char *p;
-
-	if (!c || c->cap - c->used < len) {
-		size_t cap = len > STRINGS_CHUNK ? len : STRINGS_CHUNK;
-
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->used = 0;
-		c->cap = cap;
-		c->next = s->chunks;
-		s->chunks = c;
-	}
-	p = c->data + c->used;
-	memcpy(p, str, len);
-	c->used += len;
-	return p;
-}
-
-void *site_strings_alloc(struct site_strings *s, size_t size)
-{
-	const size_t align = _Alignof(max_align_t);
-	struct strings_chunk *c = s->chunks;
-	size_t pad = 0;
-	void *p;
-
-	if (size > SIZE_MAX / 2) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (c)
-		pad = -(uintptr_t)(c->data + c->used) & (align - 1);
-	if (!c || c->cap - c->used < pad + size) {
-		size_t cap = size + align > STRINGS_CHUNK ? size + align : STRINGS_CHUNK;
-
-		c = malloc(sizeof(*c) + cap);
-		if (!c) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		c->used = 0;
-		c->cap = cap;
-		c->next = s->chunks;
-		s->chunks = c;
-		pad = -(uintptr_t)c->data & (align - 1);
-	}
-	p = c->data + c->used + pad;
-	c->used += pad + size;
-	memset(p, 0, size);
-	return p;
-}
-
-char *site_strings_intern(struct site_strings *s, const char *str)
-{
-	char **slot;
-
-	/* Keep the load under one half so probing stays short. */
-	if ((s->nused + 1) * 2 > s->nslots && strings_grow_set(s)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	slot = strings_slot(s->slots, s->nslots, str);
-	if (!*slot) {
-		*slot = strings_store(s, str);
-		if (!*slot) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		s->nused++;
-	}
-	return *slot;
-}
+#include "sites_store.h"
 
 /* ---- the table -------------------------------------------------------- */
 
@@ -172,7 +26,10 @@ struct site_table *site_table_new(void)
 	if (!t)
 		return NULL;
 	t->strings = site_strings_new();
-	if (!t->strings) {
+	t->store = calloc(1, sizeof(*t->store));
+	if (!t->strings || !t->store) {
+		site_strings_free(t->strings);
+		free(t->store);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -186,8 +43,10 @@ void site_table_free(struct site_table *t)
 	if (!t)
 		return;
 	site_strings_free(t->strings);
+	if (t->store)
+		site_store_release(t->store);
+	free(t->store);
 	free(t->modules);
-	free(t->sites);
 	free(t);
 }
 
@@ -204,12 +63,11 @@ static int module_cmp(const struct site_module *a, size_t ia,
 	return c;
 }
 
+/* Sites of one module, in the order that makes PCs deterministic. */
 static int site_cmp(const void *pa, const void *pb)
 {
 	const struct site *a = pa, *b = pb;
 
-	if (a->module != b->module)
-		return a->module < b->module ? -1 : 1;
 	if (a->vaddr != b->vaddr)
 		return a->vaddr < b->vaddr ? -1 : 1;
 	/*
@@ -224,22 +82,24 @@ static int site_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+void sites_sort(struct site *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), site_cmp);
+}
+
 /*
- * Sorts the modules in place and returns old index -> new index, or NULL
- * on allocation failure.  Insertion sort: a table has a handful of modules.
+ * The modules' order by path: order[k] is the module that goes k-th.
+ * Insertion sort: a table has a handful of modules.  NULL on allocation
+ * failure.
  */
-static uint32_t *sort_modules(struct site_table *t)
+static size_t *module_order(const struct site_table *t)
 {
 	size_t n = t->nmodules, i, j;
 	size_t *order = calloc(n ? n : 1, sizeof(*order));
-	uint32_t *new_index = calloc(n ? n : 1, sizeof(*new_index));
-	struct site_module *sorted = calloc(n ? n : 1, sizeof(*sorted));
 
-	if (!order || !new_index || !sorted) {
-		free(new_index);
-		new_index = NULL;
-		goto out;
-	}
+	if (!order)
+		return NULL;
 	for (i = 0; i < n; i++) {
 		for (j = i; j > 0; j--) {
 			size_t k = order[j - 1];
@@ -250,52 +110,89 @@ static uint32_t *sort_modules(struct site_table *t)
 		}
 		order[j] = i;
 	}
-	for (i = 0; i < n; i++) {
-		sorted[i] = t->modules[order[i]];
-		new_index[order[i]] = i;
+	return order;
+}
+
+/* Whether the modules are in @order already, each with its sites sorted. */
+static bool in_order(const struct site_table *t, const size_t *order)
+{
+	struct site prev, cur;
+
+	for (size_t k = 0; k < t->nmodules; k++) {
+		const struct site_module *m = &t->modules[order[k]];
+
+		if (order[k] != k)
+			return false;
+		for (size_t i = m->first_site; i < m->first_site + m->nsites; i++) {
+			site_store_get(t->store, t->strings, i, &cur);
+			if (i > m->first_site && site_cmp(&prev, &cur) > 0)
+				return false;
+			prev = cur;
+		}
 	}
-	if (n)
-		memcpy(t->modules, sorted, n * sizeof(*sorted));
-out:
-	free(order);
-	free(sorted);
-	return new_index;
+	return true;
+}
+
+/*
+ * Rewrites the sites module by module in @order, each module's sorted,
+ * into a new store, and puts the modules in that order.  Returns 0 or
+ * -ENOMEM with @t unchanged.
+ */
+static int reorder(struct site_table *t, const size_t *order)
+{
+	struct site_store st = {};
+	struct site_module *mods = calloc(t->nmodules ? t->nmodules : 1, sizeof(*mods));
+	struct site *v = NULL;
+	size_t cap = 0;
+	int err = mods ? site_store_reserve(&st, t->nsites) : -ENOMEM;
+
+	for (size_t k = 0; !err && k < t->nmodules; k++) {
+		const struct site_module *m = &t->modules[order[k]];
+
+		if (ARRAY_GROW(v, cap, m->nsites, 1)) {
+			err = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < m->nsites; i++)
+			site_store_get(t->store, t->strings, m->first_site + i, &v[i]);
+		sites_sort(v, m->nsites);
+		mods[k] = *m;
+		mods[k].first_site = st.n;
+		for (size_t i = 0; !err && i < m->nsites; i++)
+			err = site_store_push(&st, t->strings, &v[i]);
+	}
+	free(v);
+	if (err) {
+		site_store_release(&st);
+		free(mods);
+		return err;
+	}
+	site_store_release(t->store);
+	*t->store = st;
+	if (t->nmodules)
+		memcpy(t->modules, mods, t->nmodules * sizeof(*mods));
+	free(mods);
+	return 0;
 }
 
 void site_table_finish(struct site_table *t)
 {
-	uint32_t *new_index = sort_modules(t);
-	size_t i;
+	size_t *order = module_order(t);
 
 	/*
-	 * Without memory for the permutation the modules stay as they were;
-	 * sorting the sites by their current module index still keeps every
-	 * module contiguous and the indexes consistent.
+	 * Without memory to reorder, the table stays as it was: still
+	 * consistent, only not in the canonical order.
 	 */
-	if (new_index) {
-		for (i = 0; i < t->nsites; i++)
-			t->sites[i].module = new_index[t->sites[i].module];
-		free(new_index);
-	}
-	if (t->nsites)
-		qsort(t->sites, t->nsites, sizeof(*t->sites), site_cmp);
-
-	for (i = 0; i < t->nmodules; i++) {
-		t->modules[i].first_site = 0;
-		t->modules[i].nsites = 0;
-	}
-	for (i = t->nsites; i-- > 0;) {
-		struct site_module *m = &t->modules[t->sites[i].module];
-
-		m->first_site = i;
-		m->nsites++;
-	}
+	if (order && !in_order(t, order))
+		reorder(t, order);
+	free(order);
 	/* A module without sites starts where the next one would. */
-	for (i = 0; i < t->nmodules; i++)
+	for (size_t i = 0; i < t->nmodules; i++)
 		if (!t->modules[i].nsites)
 			t->modules[i].first_site = i ? t->modules[i - 1].first_site +
 						       t->modules[i - 1].nsites : 0;
 	t->pc_base = UKCOV_PC_BASE;
+	site_strings_seal(t->strings);
 }
 
 void site_table_truncate(struct site_table *t, size_t nmodules)
@@ -304,6 +201,39 @@ void site_table_truncate(struct site_table *t, size_t nmodules)
 		return;
 	t->nsites = t->modules[nmodules].first_site;
 	t->nmodules = nmodules;
+	site_store_truncate(t->store, t->nsites);
+}
+
+uint32_t site_module_of(const struct site_table *t, size_t index)
+{
+	size_t lo = 0, hi = t->nmodules;
+
+	/* The last module starting at or before @index holds it. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->modules[mid].first_site <= index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? (uint32_t)(lo - 1) : 0;
+}
+
+void site_table_get(const struct site_table *t, size_t index, struct site *out)
+{
+	site_store_get(t->store, t->strings, index, out);
+	out->module = site_module_of(t, index);
+}
+
+uint64_t site_probe_offset(const struct site_table *t, size_t index)
+{
+	return site_store_probe_offset(t->store, index);
+}
+
+const char *site_func(const struct site_table *t, size_t index)
+{
+	return site_store_func(t->store, t->strings, index);
 }
 
 long site_index_of_pc(const struct site_table *t, uint64_t pc)
@@ -336,55 +266,73 @@ int vaddr_to_offset(const struct load_segment *segs, size_t n,
 	return -ERANGE;
 }
 
-/*
- * Makes room for one more module and @nsites more sites.  Growing does not
- * change what the table holds, so a later failure leaves it as it was.
- * Sites come a module at a time, and most tables are one module: the
- * first gets exactly its size (doubling from a small start left up to
- * 80 bytes of slack per site), later ones double the array.
- */
-static int table_reserve(struct site_table *t, size_t nsites)
-{
-	if (ARRAY_GROW(t->modules, t->cap_modules, t->nmodules + 1, 4))
-		return -ENOMEM;
-	if (nsites > t->cap_sites - t->nsites) {
-		size_t cap = t->cap_sites, need;
-		void *p;
-
-		if (nsites > SIZE_MAX / 2 - t->nsites)
-			return -ENOMEM;
-		need = t->nsites + nsites;
-		cap = cap && cap <= SIZE_MAX / 4 && 2 * cap > need ? 2 * cap : need;
-		p = reallocarray(t->sites, cap, sizeof(*t->sites));
-		if (!p)
-			return -ENOMEM;
-		t->sites = p;
-		t->cap_sites = cap;
-	}
-	return 0;
-}
-
 int site_table_append(struct site_table *t, const struct site_module *m,
 		      const struct site *sites, size_t n)
 {
-	size_t i;
-	int err;
+	struct site_store *st = t->store;
+	size_t first = t->nsites, more = n;
+	int err = 0;
 
 	if (t->nmodules >= UINT32_MAX)
 		return -E2BIG;
-	err = table_reserve(t, n);
-	if (err)
+	if (ARRAY_GROW(t->modules, t->cap_modules, t->nmodules + 1, 4))
+		return -ENOMEM;
+	/*
+	 * Sites come a module at a time, and most tables are one module:
+	 * the first gets exactly its size, later ones double the array.
+	 */
+	if (st->cap && n > st->cap - st->n)
+		more = st->cap > n ? st->cap : n;
+	err = site_store_reserve(st, more);
+	for (size_t i = 0; !err && i < n; i++)
+		err = site_store_push(st, t->strings, &sites[i]);
+	if (err) {
+		site_store_truncate(st, first);
 		return err;
-	for (i = 0; i < n; i++) {
-		t->sites[t->nsites + i] = sites[i];
-		t->sites[t->nsites + i].module = t->nmodules;
 	}
 	t->modules[t->nmodules] = *m;
-	t->modules[t->nmodules].first_site = t->nsites;
+	t->modules[t->nmodules].first_site = first;
 	t->modules[t->nmodules].nsites = n;
 	t->nmodules++;
 	t->nsites += n;
 	return 0;
+}
+
+long site_table_filter_last(struct site_table *t,
+			    bool (*keep)(const struct site *s, void *ctx), void *ctx)
+{
+	struct site_module *m = &t->modules[t->nmodules - 1];
+	size_t first = m->first_site, kept = 0;
+	struct site *v = calloc(m->nsites ? m->nsites : 1, sizeof(*v));
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nsites; i++) {
+		site_table_get(t, first + i, &v[kept]);
+		kept += keep(&v[kept], ctx);
+	}
+	if (kept < m->nsites) {
+		/* Strings and rows stay in the pool: pushing them back copies nothing. */
+		site_store_truncate(t->store, first);
+		for (size_t i = 0; !err && i < kept; i++)
+			err = site_store_push(t->store, t->strings, &v[i]);
+		if (err)
+			kept = 0;
+		site_store_truncate(t->store, first + kept);
+		m->nsites = kept;
+		t->nsites = first + kept;
+	}
+	free(v);
+	if (!m->nsites)
+		t->nmodules--;
+	return err ? err : (long)kept;
+}
+
+size_t site_table_bytes(const struct site_table *t)
+{
+	return sizeof(*t) + sizeof(*t->store) + t->cap_modules * sizeof(*t->modules) +
+	       site_store_bytes(t->store) + site_strings_bytes(t->strings);
 }
 
 void site_table_print_modules(const struct site_table *t, FILE *f)

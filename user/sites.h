@@ -73,6 +73,8 @@ enum site_flags {
 	SITE_ROWS = 1u << 3,
 };
 
+#define SITE_FLAGS_ALL (SITE_ALIAS | SITE_FUNC_ENTRY | SITE_ENTERS_LINE | SITE_ROWS)
+
 /*
  * A source line a basic block runs: a statement row that begins inside
  * it.  @entries is how many of the block's rows on this line enter it
@@ -113,17 +115,21 @@ struct site {
 	uint32_t nrows;
 };
 
+/*
+ * The table.  Sites are stored compactly (sites_store.h): read them with
+ * site_table_get() or the single-field accessors below, never in place.
+ */
 struct site_table {
 	struct site_module *modules;
 	size_t nmodules;
-	struct site *sites;
 	size_t nsites;
-	uint64_t pc_base;	/* UKCOV_PC_BASE */
+	uint64_t pc_base;
 	enum site_kind kind;	/* what the sites are; set by whoever builds the
 				 * table (SITE_KIND_FUNC after site_table_new()) */
-	/* private: string storage and capacities */
+	/* private: storage */
 	struct site_strings *strings;
-	size_t cap_modules, cap_sites;
+	struct site_store *store;
+	size_t cap_modules;
 };
 
 /* Options that select and shape sites; shared by every command. */
@@ -201,6 +207,29 @@ static inline uint64_t site_pc(const struct site_table *t, size_t index)
 {
 	return t->pc_base + index;
 }
+
+/*
+ * Site @index (< t->nsites), expanded into @out.  Its strings and rows
+ * belong to @t and live as long as it does.
+ */
+void site_table_get(const struct site_table *t, size_t index, struct site *out);
+
+/* Site @index's module, probe file offset and function name, without the rest. */
+uint32_t site_module_of(const struct site_table *t, size_t index);
+uint64_t site_probe_offset(const struct site_table *t, size_t index);
+const char *site_func(const struct site_table *t, size_t index);
+
+/*
+ * Keeps the sites of @t's last module (just appended, sites_libs.h) for
+ * which @keep returns true, in order; drops the module when none is left.
+ * Returns the number kept, or a negative errno (-ENOMEM) with the module
+ * as it was.
+ */
+long site_table_filter_last(struct site_table *t,
+			    bool (*keep)(const struct site *s, void *ctx), void *ctx);
+
+/* Heap bytes the table holds: sites, modules and strings. */
+size_t site_table_bytes(const struct site_table *t);
 
 /*
  * Site index of synthetic PC @pc, or -1 when @pc names no site of @t.

@@ -13,35 +13,20 @@
 #include <libelf.h>
 
 #include "sites.h"
+#include "sites_strings.h"
 
 /*
- * The table's string storage: an arena that never moves a string once
- * stored, plus a hash set so each distinct string is stored once (a
- * module's thousands of sites share a few hundred file names).
- */
-struct site_strings *site_strings_new(void);
-void site_strings_free(struct site_strings *s);
-
-/*
- * Returns the stored copy of @str, storing it on first use.  The copy
- * lives as long as @s.  Returns NULL and sets errno on allocation failure.
- */
-char *site_strings_intern(struct site_strings *s, const char *str);
-
-/*
- * @size bytes of zeroed storage that live as long as @s, aligned for any
- * of the table's structs (the rows of bb sites).  Returns NULL and sets
- * errno on allocation failure.
- */
-void *site_strings_alloc(struct site_strings *s, size_t size);
-
-/*
- * Appends module @m and its @n sites, whose strings @t already owns, as the
- * table's last module (first_site, nsites and each site's module index are
- * set here).  Returns 0, -ENOMEM or -E2BIG; @t is unchanged on failure.
+ * Appends module @m and its @n sites as the table's last module, in the
+ * order given (first_site and nsites are set here; the sites' module
+ * fields are ignored).  Strings and rows @t does not own yet are copied
+ * in.  Returns 0, -ENOMEM or -E2BIG (see site_store_push()); @t is
+ * unchanged on failure.
  */
 int site_table_append(struct site_table *t, const struct site_module *m,
 		      const struct site *sites, size_t n);
+
+/* Sorts one module's sites the way site_table_finish() orders them. */
+void sites_sort(struct site *v, size_t n);
 
 /*
  * Every CU's line table read once into one array sorted by address, so a

@@ -645,6 +645,7 @@ static int add_elf(struct site_table *t, void *buf, size_t len,
 	err = describe_module(t, &ef, open_path, display_path, &m);
 	if (err)
 		goto out;
+	sites_sort(sites, n);
 	err = site_table_append(t, &m, sites, n);
 out:
 	free(sites);

@@ -123,8 +123,12 @@ uint64_t site_table_prefix_id(const struct site_table *t, size_t nmodules)
 		h = fnv_u64(h, m->nsites);
 	}
 	h = fnv_u64(h, nsites);
-	for (i = 0; i < nsites; i++)
-		h = fnv_u64(h, t->sites[i].offset);
+	for (i = 0; i < nsites; i++) {
+		struct site s;
+
+		site_table_get(t, i, &s);
+		h = fnv_u64(h, s.offset);
+	}
 	return (h & (UKCOV_KCOV_TABLE_ID_MIN - 1)) | UKCOV_KCOV_TABLE_ID_MIN;
 }
 
@@ -223,10 +227,8 @@ static void lb_module(struct line_buf *lb, const struct site_table *t, size_t i)
 	lb_string(lb, m->path);
 }
 
-static void lb_site(struct line_buf *lb, const struct site_table *t, size_t i)
+static void lb_site(struct line_buf *lb, size_t i, const struct site *s)
 {
-	const struct site *s = &t->sites[i];
-
 	lb_printf(lb, "site %zu %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
 		  " %" PRIu64 " 0x%" PRIx32 " %" PRIu32 " %" PRIu32, i, s->module,
 		  s->vaddr, s->offset, s->probe_offset, s->size, s->flags, s->line,
@@ -270,10 +272,13 @@ int sites_file_write(const struct site_table *t, FILE *f)
 		err = lb_flush(lb, f);
 	}
 	for (i = 0; !err && i < t->nsites; i++) {
-		lb_site(lb, t, i);
+		struct site s;
+
+		site_table_get(t, i, &s);
+		lb_site(lb, i, &s);
 		err = lb_flush(lb, f);
 		if (!err)
-			err = write_rows(lb, &t->sites[i], f);
+			err = write_rows(lb, &s, f);
 	}
 	if (!err && (fflush(f) == EOF || ferror(f)))
 		err = errno ? -errno : -EIO;

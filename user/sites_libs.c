@@ -70,25 +70,16 @@ static bool func_wanted(const struct module_selection *sel, enum path_verdict v,
 	return false;
 }
 
-/*
- * Drops the sites of @t's last module (just appended, so its sites are the
- * table's last) whose function @sel does not want; drops the module when
- * none is left.  Returns the number of sites kept.
- */
-static size_t filter_last_module(struct site_table *t, const struct module_selection *sel,
-				 enum path_verdict v)
-{
-	struct site_module *m = &t->modules[t->nmodules - 1];
-	size_t first = m->first_site, kept = first;
+struct func_filter {
+	const struct module_selection *sel;
+	enum path_verdict v;
+};
 
-	for (size_t i = first; i < first + m->nsites; i++)
-		if (func_wanted(sel, v, t->sites[i].func))
-			t->sites[kept++] = t->sites[i];
-	m->nsites = kept - first;
-	t->nsites = kept;
-	if (!m->nsites)
-		t->nmodules--;	/* its strings stay in the arena: harmless */
-	return kept - first;
+static bool keep_func(const struct site *s, void *ctx)
+{
+	const struct func_filter *f = ctx;
+
+	return func_wanted(f->sel, f->v, s->func);
 }
 
 int sites_libs_add_module(struct site_table *t, const struct module_selection *sel,
@@ -96,6 +87,7 @@ int sites_libs_add_module(struct site_table *t, const struct module_selection *s
 			  const char *display, const char **why)
 {
 	enum path_verdict v = path_verdict(sel, display ? display : open_path);
+	long kept;
 	int err;
 
 	*why = NULL;
@@ -106,7 +98,12 @@ int sites_libs_add_module(struct site_table *t, const struct module_selection *s
 	err = site_table_add_elf(t, open_path, display, o, why);
 	if (err)
 		return err;
-	if (!filter_last_module(t, sel, v)) {
+	if (!sel)
+		return 0;
+	kept = site_table_filter_last(t, keep_func, &(struct func_filter){ sel, v });
+	if (kept < 0)
+		return (int)kept;
+	if (!kept) {
 		*why = "no site left after --include/--exclude";
 		return -ENODATA;
 	}

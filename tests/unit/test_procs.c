@@ -56,14 +56,14 @@ static void test_append_keeps_existing_indexes(void **state)
 	assert_true(t->nsites > n0);
 	assert_int_equal(t->modules[1].nsites, t->nsites - n0);
 	for (size_t i = 0; i < n0; i++) {
-		assert_int_equal(t->sites[i].module, 0);
-		assert_int_equal(t->sites[i].offset, ref->sites[i].offset);
-		assert_string_equal(t->sites[i].func, ref->sites[i].func);
+		assert_int_equal(test_site(t, i).module, 0);
+		assert_int_equal(test_site(t, i).offset, test_site(ref, i).offset);
+		assert_string_equal(test_site(t, i).func, test_site(ref, i).func);
 	}
 	for (size_t i = n0; i < t->nsites; i++) {
-		assert_int_equal(t->sites[i].module, 1);
+		assert_int_equal(test_site(t, i).module, 1);
 		if (i > n0)
-			assert_true(t->sites[i].vaddr > t->sites[i - 1].vaddr);
+			assert_true(test_site(t, i).vaddr > test_site(t, i - 1).vaddr);
 	}
 	assert_int_equal(site_index_of_pc(t, site_pc(t, t->nsites - 1)), t->nsites - 1);
 	site_table_free(ref);

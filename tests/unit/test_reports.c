@@ -22,6 +22,7 @@
 #include "sinks/lines.h"
 #include "sinks/sink.h"
 #include "sites.h"
+#include "testutil.h"
 
 #define E SITE_FUNC_ENTRY
 
@@ -49,11 +50,8 @@ static struct site a_sites[] = {
 	  .func = "inflate" },
 };
 
-static struct site_table a_table = {
-	.modules = a_modules, .nmodules = 2,
-	.sites = a_sites, .nsites = 5,
-	.pc_base = UKCOV_PC_BASE,
-};
+/* Built from a_modules and a_sites (and b_...) by the group setup. */
+static struct site_table *a_table, *b_table;
 
 static const uint64_t a_totals[5] = { 1, 5, 0, 2, 9 };
 
@@ -96,12 +94,6 @@ static struct site b_sites[] = {
 	{ .module = 1, .vaddr = 0x600, .size = 4, .func = "k" },
 };
 
-static struct site_table b_table = {
-	.modules = b_modules, .nmodules = 2,
-	.sites = b_sites, .nsites = 10,
-	.pc_base = UKCOV_PC_BASE,
-};
-
 static const uint64_t b_totals[10] = { 3, 10, 7, 0, 4, 0, 1, 2, 1, 8 };
 
 static const struct run_info line_info = {
@@ -110,6 +102,22 @@ static const struct run_info line_info = {
 };
 
 /* ---- helpers ------------------------------------------------------------- */
+
+static int build_tables(void **state)
+{
+	(void)state;
+	a_table = test_table(a_modules, 2, a_sites, 5);
+	b_table = test_table(b_modules, 2, b_sites, 10);
+	return 0;
+}
+
+static int free_tables(void **state)
+{
+	(void)state;
+	site_table_free(a_table);
+	site_table_free(b_table);
+	return 0;
+}
 
 struct memout {
 	char *buf;
@@ -356,7 +364,7 @@ static void test_lines_rules(void **state)
 	const struct line_file *f;
 
 	(void)state;
-	r = line_report_new(&b_table, b_totals, true);
+	r = line_report_new(b_table, b_totals, true);
 	assert_non_null(r);
 	/* /s/b.c has only a line-0 site of a function without a line. */
 	assert_int_equal(r->nfiles, 1);
@@ -421,14 +429,14 @@ static void test_lines_shared_line(void **state)
 		{ .flags = E, .vaddr = 0x20, .func = "f_6", .file = "/t.h", .line = 58, .func_line = 58 },
 		{ .flags = E, .vaddr = 0x30, .func = "f_7", .file = "/t.h", .line = 58, .func_line = 58 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 3 };
+	struct site_table *t = test_table(&m, 1, s, 3);
 	const uint64_t totals[3] = { 60, 0, 5 };
 	struct line_report *r;
 	const struct line_file *f;
 	char *got;
 
 	(void)state;
-	r = line_report_new(&t, totals, true);
+	r = line_report_new(t, totals, true);
 	assert_non_null(r);
 	f = &r->files[0];
 	assert_int_equal(f->nlines, 1);
@@ -442,13 +450,14 @@ static void test_lines_shared_line(void **state)
 	line_report_free(r);
 
 	set_epoch();
-	got = run_sink(&sink_cobertura, &t, totals, &func_info, 0, NULL);
+	got = run_sink(&sink_cobertura, t, totals, &func_info, 0, NULL);
 	assert_non_null(strstr(got,
 		"<method name=\"f_6\" signature=\"\" line-rate=\"0.0000\" branch-rate=\"0\" complexity=\"0\">\n"
 		"\t\t\t\t\t\t\t<lines>\n"
 		"\t\t\t\t\t\t\t\t<line number=\"58\" hits=\"0\"/>\n"));
 	assert_non_null(strstr(got, "\t\t\t\t\t\t<line number=\"58\" hits=\"65\"/>\n\t\t\t\t\t</lines>\n\t\t\t\t</class>"));
 	free(got);
+	site_table_free(t);
 }
 
 /*
@@ -472,14 +481,14 @@ static void test_lines_header_copies(void **state)
 		{ .vaddr = 0x118, .func = "clamp", .file = "/h.h", .line = 14, .func_line = 12 },
 		{ .flags = E, .vaddr = 0x200, .func = "main", .file = "/a.c", .line = 3, .func_line = 3 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 7 };
+	struct site_table *t = test_table(&m, 1, s, 7);
 	const uint64_t totals[7] = { 7, 7, 2, 12, 12, 2, 1 };
 	struct line_report *r;
 	const struct line_file *f;
 	char *got;
 
 	(void)state;
-	r = line_report_new(&t, totals, true);
+	r = line_report_new(t, totals, true);
 	assert_non_null(r);
 	assert_int_equal(r->nfiles, 2);
 	f = &r->files[1];
@@ -495,10 +504,11 @@ static void test_lines_header_copies(void **state)
 	assert_int_equal(f->funcs[0].lines[2].count, 4);
 	line_report_free(r);
 
-	got = run_sink(&sink_lcov, &t, totals, &func_info, 0, NULL);
+	got = run_sink(&sink_lcov, t, totals, &func_info, 0, NULL);
 	assert_non_null(strstr(got, "SF:/h.h\nFN:12,clamp\nFNDA:19,clamp\nFNF:1\nFNH:1\n"
 				    "DA:12,19\nDA:13,19\nDA:14,4\nLF:3\nLH:3\nend_of_record\n"));
 	free(got);
+	site_table_free(t);
 }
 
 /*
@@ -518,12 +528,12 @@ static void test_lines_function_file(void **state)
 		/* No entry site (refused): the file of its first line, then any. */
 		{ .vaddr = 0x30, .func = "g", .file = "/b.h", .line = 2, .func_line = 9 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 4 };
+	struct site_table *t = test_table(&m, 1, s, 4);
 	const uint64_t totals[4] = { 1, 1, 1, 3 };
 	char *got;
 
 	(void)state;
-	got = run_sink(&sink_lcov, &t, totals, &func_info, 0, NULL);
+	got = run_sink(&sink_lcov, t, totals, &func_info, 0, NULL);
 	assert_string_equal(got,
 		"TN:\n"
 		"SF:/a.c\nFN:5,main\nFNDA:1,main\nFNF:1\nFNH:1\n"
@@ -535,7 +545,7 @@ static void test_lines_function_file(void **state)
 	free(got);
 
 	set_epoch();
-	got = run_sink(&sink_cobertura, &t, totals, &func_info, 0, NULL);
+	got = run_sink(&sink_cobertura, t, totals, &func_info, 0, NULL);
 	assert_non_null(strstr(got,
 		"<method name=\"main\" signature=\"\" line-rate=\"1.0000\" branch-rate=\"0\" complexity=\"0\">\n"
 		"\t\t\t\t\t\t\t<lines>\n"
@@ -544,6 +554,7 @@ static void test_lines_function_file(void **state)
 		"\t\t\t\t\t\t\t</lines>\n"));
 	assert_int_equal(count_of(got, "<method name=\"main\""), 1);
 	free(got);
+	site_table_free(t);
 }
 
 /*
@@ -559,16 +570,17 @@ static void test_lines_entries_at_one_address(void **state)
 		{ .flags = E, .vaddr = 0x10, .func = "f", .file = "/a.c", .line = 6, .func_line = 5 },
 		{ .vaddr = 0x18, .func = "f", .file = "/a.c", .line = 7, .func_line = 5 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 3 };
+	struct site_table *t = test_table(&m, 1, s, 3);
 	const uint64_t totals[3] = { 10, 10, 30 };
 	struct line_report *r;
 
 	(void)state;
-	r = line_report_new(&t, totals, true);
+	r = line_report_new(t, totals, true);
 	assert_non_null(r);
 	assert_int_equal(r->files[0].nfuncs, 1);
 	assert_int_equal(r->files[0].funcs[0].count, 10);
 	line_report_free(r);
+	site_table_free(t);
 }
 
 /*
@@ -593,13 +605,13 @@ static void test_lines_entries(void **state)
 		{ .flags = SITE_ENTERS_LINE, .vaddr = 0x30, .func = "f", .file = "/a.c", .line = 4, .func_line = 1 },
 		{ .vaddr = 0x34, .func = "f", .file = "/a.c", .line = 4, .func_line = 1 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 9 };
+	struct site_table *t = test_table(&m, 1, s, 9);
 	const uint64_t totals[9] = { 1, 1, 6, 5, 7, 6, 5, 2, 9 };
 	struct line_report *r;
 	const struct line_file *f;
 
 	(void)state;
-	r = line_report_new(&t, totals, true);
+	r = line_report_new(t, totals, true);
 	assert_non_null(r);
 	f = &r->files[0];
 	assert_int_equal(f->nlines, 4);
@@ -616,7 +628,7 @@ static void test_lines_entries(void **state)
 	 * ukcov report: drains with hits) do not add up: a line gets the
 	 * largest.  lcov and cobertura tell from the run's mode.
 	 */
-	r = line_report_new(&t, totals, false);
+	r = line_report_new(t, totals, false);
 	assert_non_null(r);
 	f = &r->files[0];
 	assert_int_equal(f->lines[1].count, 6);
@@ -625,6 +637,7 @@ static void test_lines_entries(void **state)
 	assert_true(line_totals_are_runs("count"));
 	assert_false(line_totals_are_runs("once"));
 	assert_false(line_totals_are_runs("drains (counts are drains-with-hits, not hits)"));
+	site_table_free(t);
 }
 
 /* Files sorted by path whatever the table's (module, vaddr) order. */
@@ -637,12 +650,12 @@ static void test_lines_file_order(void **state)
 		{ .flags = E, .vaddr = 0x30, .func = "b", .file = "/a.c", .line = 2, .func_line = 2 },
 		{ .flags = E, .vaddr = 0x40, .func = "d", .file = "/a/b.c", .line = 3, .func_line = 3 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 4 };
+	struct site_table *t = test_table(&m, 1, s, 4);
 	const uint64_t totals[4] = { 1, 2, 3, 4 };
 	struct line_report *r;
 
 	(void)state;
-	r = line_report_new(&t, totals, true);
+	r = line_report_new(t, totals, true);
 	assert_non_null(r);
 	assert_int_equal(r->nfiles, 3);
 	assert_string_equal(r->files[0].path, "/a.c");
@@ -651,6 +664,7 @@ static void test_lines_file_order(void **state)
 	assert_string_equal(r->files[1].funcs[0].name, "d");
 	assert_string_equal(r->files[1].funcs[1].name, "a");
 	line_report_free(r);
+	site_table_free(t);
 }
 
 /* ---- lcov ------------------------------------------------------------------ */
@@ -686,7 +700,7 @@ static void test_lcov_func_sites_exact(void **state)
 	char *got;
 
 	(void)state;
-	got = run_sink(&sink_lcov, &a_table, a_totals, &func_info, 0, NULL);
+	got = run_sink(&sink_lcov, a_table, a_totals, &func_info, 0, NULL);
 	assert_string_equal(got, expect);
 	free(got);
 }
@@ -714,7 +728,7 @@ static void test_lcov_line_sites_exact(void **state)
 	char *got;
 
 	(void)state;
-	got = run_sink(&sink_lcov, &b_table, b_totals, &line_info, 0, NULL);
+	got = run_sink(&sink_lcov, b_table, b_totals, &line_info, 0, NULL);
 	assert_string_equal(got, expect);
 	free(got);
 }
@@ -729,17 +743,18 @@ static void test_lcov_bb_sites(void **state)
 		{ .vaddr = 0x1f, .size = 4, .func = "loop", .file = "/l.c", .line = 4, .func_line = 3 },
 		{ .vaddr = 0x23, .size = 2, .func = "loop", .file = "/l.c", .line = 6, .func_line = 3 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 4 };
+	struct site_table *t = test_table(&m, 1, s, 4);
 	const uint64_t totals[4] = { 1, 100, 99, 1 };
 	const struct run_info info = { .site_kind = "bb", .exit_status = -1 };
 	char *got;
 
 	(void)state;
-	got = run_sink(&sink_lcov, &t, totals, &info, 0, NULL);
+	got = run_sink(&sink_lcov, t, totals, &info, 0, NULL);
 	assert_string_equal(got,
 		"TN:\nSF:/l.c\nFN:3,loop\nFNDA:1,loop\nFNF:1\nFNH:1\n"
 		"DA:3,1\nDA:4,100\nDA:6,1\nLF:3\nLH:3\nend_of_record\n");
 	free(got);
+	site_table_free(t);
 }
 
 static void test_lcov_no_hits(void **state)
@@ -748,7 +763,7 @@ static void test_lcov_no_hits(void **state)
 	char *got;
 
 	(void)state;
-	got = run_sink(&sink_lcov, &a_table, totals, &func_info, 0, NULL);
+	got = run_sink(&sink_lcov, a_table, totals, &func_info, 0, NULL);
 	assert_non_null(strstr(got, "FNDA:0,main\nFNDA:0,alpha\nFNF:2\nFNH:0\n"
 				    "DA:3,0\nDA:20,0\nLF:2\nLH:0\n"));
 	assert_null(strstr(got, "LH:1"));
@@ -759,20 +774,20 @@ static void test_lcov_no_hits(void **state)
 /* No site has a file: a tracefile with a test name and no record. */
 static void test_lcov_no_files(void **state)
 {
-	struct site_table t = a_table;
+	struct site_table *t = test_table(&a_modules[1], 1, a_sites + 4, 1);
 	char *got;
 
 	(void)state;
-	t.sites = a_sites + 4;
-	t.nsites = 1;
-	got = run_sink(&sink_lcov, &t, a_totals + 4, &func_info, 0, NULL);
+	got = run_sink(&sink_lcov, t, a_totals + 4, &func_info, 0, NULL);
 	assert_string_equal(got, "TN:\n");
 	free(got);
+	site_table_free(t);
 
-	t.nsites = 0;
-	got = run_sink(&sink_lcov, &t, a_totals, &func_info, 0, NULL);
+	t = test_table(NULL, 0, NULL, 0);
+	got = run_sink(&sink_lcov, t, a_totals, &func_info, 0, NULL);
 	assert_string_equal(got, "TN:\n");
 	free(got);
+	site_table_free(t);
 }
 
 /* lcov reads FN:(\d+),([^,]+): commas and line breaks must not reach it. */
@@ -785,17 +800,18 @@ static void test_lcov_names_sanitized(void **state)
 		{ .flags = E, .vaddr = 0x20, .func = "", .file = "/odd\ndir/x.c",
 		  .line = 2, .func_line = 2 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 2 };
+	struct site_table *t = test_table(&m, 1, s, 2);
 	const uint64_t totals[2] = { 7, 0 };
 	char *got;
 
 	(void)state;
-	got = run_sink(&sink_lcov, &t, totals, &func_info, 0, NULL);
+	got = run_sink(&sink_lcov, t, totals, &func_info, 0, NULL);
 	assert_string_equal(got,
 		"TN:\nSF:/odd?dir/x.c\nFN:1,operator;(a; b)\nFN:2,?\n"
 		"FNDA:7,operator;(a; b)\nFNDA:0,?\nFNF:2\nFNH:1\n"
 		"DA:1,7\nDA:2,0\nLF:2\nLH:1\nend_of_record\n");
 	free(got);
+	site_table_free(t);
 }
 
 static void test_lcov_write_error(void **state)
@@ -805,7 +821,7 @@ static void test_lcov_write_error(void **state)
 	(void)state;
 	s.out = fopen("/dev/full", "w");
 	assert_non_null(s.out);
-	assert_int_equal(sink_finish(&s, &a_table, a_totals, &func_info), -ENOSPC);
+	assert_int_equal(sink_finish(&s, a_table, a_totals, &func_info), -ENOSPC);
 	fclose(s.out);
 }
 
@@ -869,7 +885,7 @@ static void test_cobertura_exact(void **state)
 
 	(void)state;
 	set_epoch();
-	got = run_sink(&sink_cobertura, &a_table, a_totals, &func_info, 0, NULL);
+	got = run_sink(&sink_cobertura, a_table, a_totals, &func_info, 0, NULL);
 	assert_string_equal(got, expect);
 	/* coverage, sources, source, packages, package, classes, 2 x (class,
 	 * methods, 2 x (method, lines, line), lines, 2 x line). */
@@ -884,7 +900,7 @@ static void test_cobertura_line_sites(void **state)
 
 	(void)state;
 	set_epoch();
-	got = run_sink(&sink_cobertura, &b_table, b_totals, &line_info, 0, NULL);
+	got = run_sink(&sink_cobertura, b_table, b_totals, &line_info, 0, NULL);
 	assert_true(xml_check(got) > 0);
 	assert_non_null(strstr(got, "lines-covered=\"2\" lines-valid=\"4\""));
 	assert_non_null(strstr(got,
@@ -914,14 +930,14 @@ static void test_cobertura_packages(void **state)
 		{ .flags = E, .vaddr = 0x40, .func = "d", .file = "rel.c", .line = 1, .func_line = 1 },
 		{ .flags = E, .vaddr = 0x50, .func = "e", .file = "/top.c", .line = 1, .func_line = 1 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 5 };
+	struct site_table *t = test_table(&m, 1, s, 5);
 	const uint64_t totals[5] = { 1, 0, 1, 1, 0 };
 	size_t p_rel, p_root, p_a, p_ab;
 	char *got;
 
 	(void)state;
 	set_epoch();
-	got = run_sink(&sink_cobertura, &t, totals, &func_info, 0, NULL);
+	got = run_sink(&sink_cobertura, t, totals, &func_info, 0, NULL);
 	assert_true(xml_check(got) > 0);
 	p_rel = pos_of(got, "<package name=\".\"");
 	p_root = pos_of(got, "<package name=\"/\"");
@@ -938,6 +954,7 @@ static void test_cobertura_packages(void **state)
 	assert_non_null(strstr(got, "<package name=\"/a\" line-rate=\"1.0000\""));
 	assert_non_null(strstr(got, "<package name=\"/a/b\" line-rate=\"0.0000\""));
 	free(got);
+	site_table_free(t);
 }
 
 static void test_cobertura_escaping(void **state)
@@ -948,13 +965,13 @@ static void test_cobertura_escaping(void **state)
 		{ .flags = E, .vaddr = 0x10, .func = "q\"u'o\tt\x01" "e\xff\xc3\xa9<T>&",
 		  .file = "/src/a&b/x<y>'.c", .line = 1, .func_line = 1 },
 	};
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = 1 };
+	struct site_table *t = test_table(&m, 1, s, 1);
 	const uint64_t totals[1] = { 1 };
 	char *got;
 
 	(void)state;
 	set_epoch();
-	got = run_sink(&sink_cobertura, &t, totals, &func_info, 0, NULL);
+	got = run_sink(&sink_cobertura, t, totals, &func_info, 0, NULL);
 	assert_int_equal(xml_check(got), 6 + 1 + 1 + 3 + 1 + 1);
 	assert_non_null(strstr(got, "<package name=\"/src/a&amp;b\""));
 	assert_non_null(strstr(got,
@@ -962,6 +979,7 @@ static void test_cobertura_escaping(void **state)
 	assert_non_null(strstr(got,
 		"<method name=\"q&quot;u&apos;o&#9;t?e?\xc3\xa9&lt;T&gt;&amp;\" signature=\"\""));
 	free(got);
+	site_table_free(t);
 }
 
 /* CLOCK_REALTIME in milliseconds: time() runs on a coarser clock. */
@@ -1000,7 +1018,7 @@ static void test_cobertura_timestamp_ms(void **state)
 		else
 			assert_int_equal(unsetenv("SOURCE_DATE_EPOCH"), 0);
 		before = now_ms();
-		xml = run_sink(&sink_cobertura, &a_table, a_totals, &func_info, 0, NULL);
+		xml = run_sink(&sink_cobertura, a_table, a_totals, &func_info, 0, NULL);
 		after = now_ms();
 		got = xml_timestamp(xml);
 		if (got < before || got > after)
@@ -1009,7 +1027,7 @@ static void test_cobertura_timestamp_ms(void **state)
 		free(xml);
 	}
 	set_epoch();
-	xml = run_sink(&sink_cobertura, &a_table, a_totals, &func_info, 0, NULL);
+	xml = run_sink(&sink_cobertura, a_table, a_totals, &func_info, 0, NULL);
 	assert_int_equal(xml_timestamp(xml), 1700000000000ULL);
 	free(xml);
 }
@@ -1017,12 +1035,12 @@ static void test_cobertura_timestamp_ms(void **state)
 static void test_cobertura_no_hits_and_empty(void **state)
 {
 	const uint64_t zero[5] = { 0 };
-	struct site_table t = a_table;
+	struct site_table *t;
 	char *got;
 
 	(void)state;
 	set_epoch();
-	got = run_sink(&sink_cobertura, &a_table, zero, &func_info, 0, NULL);
+	got = run_sink(&sink_cobertura, a_table, zero, &func_info, 0, NULL);
 	assert_true(xml_check(got) > 0);
 	assert_non_null(strstr(got, "<coverage line-rate=\"0.0000\" branch-rate=\"0\""
 				    " lines-covered=\"0\" lines-valid=\"4\""));
@@ -1030,13 +1048,13 @@ static void test_cobertura_no_hits_and_empty(void **state)
 	free(got);
 
 	/* Nothing with a source file: still a document, with no package. */
-	t.sites = a_sites + 4;
-	t.nsites = 1;
-	got = run_sink(&sink_cobertura, &t, a_totals + 4, &func_info, 0, NULL);
+	t = test_table(&a_modules[1], 1, a_sites + 4, 1);
+	got = run_sink(&sink_cobertura, t, a_totals + 4, &func_info, 0, NULL);
 	assert_int_equal(xml_check(got), 4);
 	assert_non_null(strstr(got, "lines-covered=\"0\" lines-valid=\"0\""));
 	assert_non_null(strstr(got, "\t<packages>\n\t</packages>\n</coverage>\n"));
 	free(got);
+	site_table_free(t);
 }
 
 static void test_cobertura_write_error(void **state)
@@ -1046,7 +1064,7 @@ static void test_cobertura_write_error(void **state)
 	(void)state;
 	s.out = fopen("/dev/full", "w");
 	assert_non_null(s.out);
-	assert_int_equal(sink_finish(&s, &a_table, a_totals, &func_info), -ENOSPC);
+	assert_int_equal(sink_finish(&s, a_table, a_totals, &func_info), -ENOSPC);
 	fclose(s.out);
 }
 
@@ -1088,7 +1106,7 @@ static void test_drcov_exact(void **state)
 	p = put_bb(p, 0x1180, 8, 0);
 	p = put_bb(p, 0x2000, 0xffff, 1);
 	assert_int_equal(p - bbs, sizeof(bbs));
-	got = run_sink(&sink_drcov, &a_table, a_totals, &func_info, 0, &len);
+	got = run_sink(&sink_drcov, a_table, a_totals, &func_info, 0, &len);
 	assert_int_equal(len, hlen + sizeof(bbs));
 	assert_memory_equal(got, header, hlen);
 	assert_memory_equal(got + hlen, bbs, sizeof(bbs));
@@ -1103,7 +1121,7 @@ static void test_drcov_no_hits(void **state)
 	char *got;
 
 	(void)state;
-	got = run_sink(&sink_drcov, &a_table, zero, &func_info, 0, &len);
+	got = run_sink(&sink_drcov, a_table, zero, &func_info, 0, &len);
 	/* Every module is listed; the table ends the file. */
 	assert_non_null(strstr(got, "Module Table: version 2, count 2\n"));
 	assert_true(len > strlen(tail));
@@ -1118,7 +1136,7 @@ static void test_drcov_many_blocks(void **state)
 	struct site_module m = { .path = "/m", .open_path = "/m", .nsites = N };
 	struct site *s = calloc(N, sizeof(*s));
 	uint64_t *totals = calloc(N, sizeof(*totals));
-	struct site_table t = { .modules = &m, .nmodules = 1, .sites = s, .nsites = N };
+	struct site_table *t;
 	const char *bbt = "BB Table: 1000 bbs\n";
 	size_t len, i, k = 0;
 	const unsigned char *e;
@@ -1131,7 +1149,8 @@ static void test_drcov_many_blocks(void **state)
 		s[i] = (struct site){ .vaddr = 0x1000 + 4 * i, .size = 4, .func = "f" };
 		totals[i] = i % 3 != 0;		/* 1000 of 1500 ran */
 	}
-	got = run_sink(&sink_drcov, &t, totals, &func_info, 0, &len);
+	t = test_table(&m, 1, s, N);
+	got = run_sink(&sink_drcov, t, totals, &func_info, 0, &len);
 	e = (const unsigned char *)strstr(got, bbt);
 	assert_non_null(e);
 	e += strlen(bbt);
@@ -1147,26 +1166,27 @@ static void test_drcov_many_blocks(void **state)
 	free(got);
 	free(s);
 	free(totals);
+	site_table_free(t);
 }
 
 static void test_drcov_refusals(void **state)
 {
 	struct site sites[5];
-	struct site_table t = a_table;
+	struct site_table *t;
 	size_t len;
 	char *got;
 
 	(void)state;
 	/* Line sites have no length. */
-	got = run_sink(&sink_drcov, &a_table, a_totals, &line_info, -EINVAL, &len);
+	got = run_sink(&sink_drcov, a_table, a_totals, &line_info, -EINVAL, &len);
 	assert_int_equal(len, 0);
 	free(got);
 
 	/* An RVA past u32 cannot be written: refused before any byte. */
 	memcpy(sites, a_sites, sizeof(sites));
 	sites[4].vaddr = 0x400000 + 0x100000000ull;
-	t.sites = sites;
-	got = run_sink(&sink_drcov, &t, a_totals, &func_info, -ERANGE, &len);
+	t = test_table(a_modules, 2, sites, 5);
+	got = run_sink(&sink_drcov, t, a_totals, &func_info, -ERANGE, &len);
 	assert_int_equal(len, 0);
 	free(got);
 
@@ -1174,10 +1194,11 @@ static void test_drcov_refusals(void **state)
 	{
 		const uint64_t totals[5] = { 1, 0, 0, 0, 0 };
 
-		got = run_sink(&sink_drcov, &t, totals, &func_info, 0, &len);
+		got = run_sink(&sink_drcov, t, totals, &func_info, 0, &len);
 		assert_non_null(strstr(got, "BB Table: 1 bbs\n"));
 		free(got);
 	}
+	site_table_free(t);
 }
 
 static void test_drcov_write_error(void **state)
@@ -1187,7 +1208,7 @@ static void test_drcov_write_error(void **state)
 	(void)state;
 	s.out = fopen("/dev/full", "w");
 	assert_non_null(s.out);
-	assert_int_equal(sink_finish(&s, &a_table, a_totals, &func_info), -ENOSPC);
+	assert_int_equal(sink_finish(&s, a_table, a_totals, &func_info), -ENOSPC);
 	fclose(s.out);
 }
 
@@ -1225,5 +1246,5 @@ int main(void)
 		cmocka_unit_test(test_drcov_write_error),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, build_tables, free_tables);
 }

@@ -17,10 +17,11 @@
 
 #include "sinks/sink.h"
 #include "sites.h"
+#include "testutil.h"
 
 /* ---- a hand-built table: two modules, five sites -------------------------- */
 
-static struct site_module test_modules[] = {
+static struct site_module hand_modules[] = {
 	{ .path = "/tmp/branchy", .open_path = "/tmp/branchy",
 	  .build_id = { 0x01, 0x23, 0xab, 0xcd }, .build_id_len = 4,
 	  .pie = true, .has_dwarf = true, .first_site = 0, .nsites = 3 },
@@ -28,7 +29,7 @@ static struct site_module test_modules[] = {
 	  .first_site = 3, .nsites = 2 },
 };
 
-static struct site test_sites[] = {
+static struct site hand_sites[] = {
 	{ .module = 0, .vaddr = 0x1139, .offset = 0x1139, .probe_offset = 0x1139,
 	  .size = 16, .func = "main", .file = "branchy.c", .line = 3 },
 	{ .module = 0, .vaddr = 0x1150, .offset = 0x1150, .probe_offset = 0x1150,
@@ -42,13 +43,22 @@ static struct site test_sites[] = {
 	  .size = 64, .func = "deflate", .file = NULL, .line = 0 },
 };
 
-static struct site_table test_table = {
-	.modules = test_modules,
-	.nmodules = 2,
-	.sites = test_sites,
-	.nsites = 5,
-	.pc_base = UKCOV_PC_BASE,
-};
+/* Built from hand_modules and hand_sites by the group setup. */
+static struct site_table *hand_table;
+
+static int build_table(void **state)
+{
+	(void)state;
+	hand_table = test_table(hand_modules, 2, hand_sites, 5);
+	return 0;
+}
+
+static int free_table(void **state)
+{
+	(void)state;
+	site_table_free(hand_table);
+	return 0;
+}
 
 static const struct run_info test_info = {
 	.target = "/tmp/branchy 5000",
@@ -212,7 +222,7 @@ static void test_kcov_finish_writes_nothing(void **state)
 	assert_null(sink_kcov.finish);
 	memout_open(&m);
 	s.out = m.f;
-	assert_int_equal(sink_finish(&s, &test_table, totals, &test_info), 0);
+	assert_int_equal(sink_finish(&s, hand_table, totals, &test_info), 0);
 	memout_close(&m);
 	assert_int_equal(m.len, 0);
 	memout_free(&m);
@@ -239,7 +249,7 @@ static void test_text_report_exact(void **state)
 	char *got;
 
 	(void)state;
-	got = run_text(&test_table, totals, &test_info);
+	got = run_text(hand_table, totals, &test_info);
 	assert_string_equal(got, expect);
 	free(got);
 }
@@ -249,17 +259,18 @@ static void test_text_unknown_file(void **state)
 {
 	const uint64_t totals[5] = { 0, 0, 0, 0, 9 };
 	struct site sites[5];
-	struct site_table t = test_table;
+	struct site_table *t;
 	char *got;
 
 	(void)state;
-	memcpy(sites, test_sites, sizeof(sites));
+	memcpy(sites, hand_sites, sizeof(sites));
 	sites[4].line = 77;
-	t.sites = sites;
-	got = run_text(&t, totals, &test_info);
+	t = test_table(hand_modules, 2, sites, 5);
+	got = run_text(t, totals, &test_info);
 	assert_non_null(strstr(got,
 		"\n0xffffffff80000004 9 deflate ??:0 /usr/lib/libz.so+0x3abc\n"));
 	free(got);
+	site_table_free(t);
 }
 
 static void test_text_nothing_hit(void **state)
@@ -270,7 +281,7 @@ static void test_text_nothing_hit(void **state)
 	size_t len;
 
 	(void)state;
-	got = run_text(&test_table, totals, &test_info);
+	got = run_text(hand_table, totals, &test_info);
 	assert_non_null(strstr(got,
 		"\n# sites: 5 total, 0 hit, 0 hits, 7 drains\n"));
 	/* The column header is the last line: no data lines follow. */
@@ -288,13 +299,13 @@ static void test_text_no_exit_when_unknown(void **state)
 
 	(void)state;
 	info.exit_status = -1;
-	got = run_text(&test_table, totals, &info);
+	got = run_text(hand_table, totals, &info);
 	assert_null(strstr(got, "# exit"));
 	assert_non_null(strstr(got, "7 drains\n# PC COUNT"));
 	free(got);
 
 	info.exit_status = 130;
-	got = run_text(&test_table, totals, &info);
+	got = run_text(hand_table, totals, &info);
 	assert_non_null(strstr(got, "7 drains\n# exit: 130\n# PC COUNT"));
 	free(got);
 }
@@ -308,7 +319,7 @@ static void test_text_sorted_by_pc(void **state)
 	size_t nlines = 0;
 
 	(void)state;
-	got = run_text(&test_table, totals, &test_info);
+	got = run_text(hand_table, totals, &test_info);
 	for (line = strtok_r(got, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#')
@@ -331,7 +342,7 @@ static void test_text_write_error(void **state)
 	(void)state;
 	s.out = fopen("/dev/full", "w");
 	assert_non_null(s.out);
-	assert_int_equal(sink_finish(&s, &test_table, totals, &test_info),
+	assert_int_equal(sink_finish(&s, hand_table, totals, &test_info),
 			 -ENOSPC);
 	fclose(s.out);
 }
@@ -426,5 +437,5 @@ int main(void)
 		cmocka_unit_test(test_sink_names),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, build_table, free_table);
 }

@@ -274,7 +274,8 @@ static void check_function(const struct site_table *t, const char *f)
 	}
 	assert_true(nwant > 0);
 	for (i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s_copy = test_site(t, i);
+		const struct site *s = &s_copy;
 		uint64_t p, e;
 
 		if (strcmp(s->func, f))
@@ -344,7 +345,8 @@ static void test_func_sites_placed(void **state)
 	site_table_finish(t);
 	assert_int_equal(t->nsites, sizeof(bb_funcs) / sizeof(bb_funcs[0]));
 	for (i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s_copy = test_site(t, i);
+		const struct site *s = &s_copy;
 		char name[80];
 		uint64_t p;
 

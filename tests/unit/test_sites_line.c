@@ -151,7 +151,8 @@ static void check_lines(const char *path)
 	assert_true(t->modules[0].has_dwarf);
 	assert_true(t->nsites <= 8192);
 	for (i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s_copy = test_site(t, i);
+		const struct site *s = &s_copy;
 		const struct func *f = func_at(funcs, nf, s->vaddr);
 		char file[512];
 
@@ -170,8 +171,8 @@ static void check_lines(const char *path)
 		assert_true(s->probe_offset >= s->offset);
 		assert_true(s->probe_offset < s->offset + s->size);
 		/* Sites at one address share one probe. */
-		if (i && s->vaddr == t->sites[i - 1].vaddr)
-			assert_int_equal(s->probe_offset, t->sites[i - 1].probe_offset);
+		if (i && s->vaddr == test_site(t, i - 1).vaddr)
+			assert_int_equal(s->probe_offset, test_site(t, i - 1).probe_offset);
 	}
 	/*
 	 * A function with sites at its start has exactly one entry site:
@@ -181,10 +182,10 @@ static void check_lines(const char *path)
 		size_t at_start = 0, entries = 0;
 
 		for (size_t k = 0; k < t->nsites; k++) {
-			if (t->sites[k].vaddr != funcs[i].start)
+			if (test_site(t, k).vaddr != funcs[i].start)
 				continue;
 			at_start++;
-			entries += !!(t->sites[k].flags & SITE_FUNC_ENTRY);
+			entries += !!(test_site(t, k).flags & SITE_FUNC_ENTRY);
 		}
 		if (entries != !!at_start)
 			fail_msg("%s: %s has %zu entry sites among the %zu at its start",
@@ -260,18 +261,20 @@ static struct site_table *rows_table(enum site_kind kind)
 }
 
 /* The only site of @t at vaddr @addr. */
-static const struct site *site_at(const struct site_table *t, uint64_t addr)
+static struct site site_at(const struct site_table *t, uint64_t addr)
 {
-	const struct site *found = NULL;
+	struct site found = {};
+	bool any = false;
 
 	for (size_t i = 0; i < t->nsites; i++) {
-		if (t->sites[i].vaddr != addr)
+		if (test_site(t, i).vaddr != addr)
 			continue;
-		if (found)
+		if (any)
 			fail_msg("several sites at %#llx", (unsigned long long)addr);
-		found = &t->sites[i];
+		found = test_site(t, i);
+		any = true;
 	}
-	if (!found)
+	if (!any)
 		fail_msg("no site at %#llx", (unsigned long long)addr);
 	return found;
 }
@@ -300,7 +303,8 @@ static void test_bb_line_prefers_statement_rows(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		const struct site *s = site_at(t, sym(FIX("lines-rows"), want[i].label));
+		struct site found = site_at(t, sym(FIX("lines-rows"), want[i].label));
+		const struct site *s = &found;
 
 		assert_non_null(s->file);
 		assert_string_equal(base(s->file), "rows.c");
@@ -322,7 +326,8 @@ static void test_lines_one_entry_site(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s_copy = test_site(t, i);
+		const struct site *s = &s_copy;
 
 		if (s->vaddr != start)
 			continue;
@@ -362,7 +367,8 @@ static void test_lines_enter_or_continue(void **state)
 		size_t len = 0;
 
 		for (size_t k = 0; k < t->nsites; k++) {
-			const struct site *s = &t->sites[k];
+			struct site s_copy = test_site(t, k);
+			const struct site *s = &s_copy;
 
 			if (strcmp(s->func, want[i].func))
 				continue;
@@ -402,7 +408,8 @@ static void test_bb_rows(void **state)
 		size_t len = 0;
 
 		for (size_t k = 0; k < t->nsites; k++) {
-			const struct site *s = &t->sites[k];
+			struct site s_copy = test_site(t, k);
+			const struct site *s = &s_copy;
 
 			if (strcmp(s->func, want[i].func))
 				continue;
@@ -474,16 +481,16 @@ static void check_bb_rows_are_line_sites(const char *path)
 	assert_int_equal(b->modules[0].nrefused, 0);
 	for (i = 0; i < l->nsites; i++) {
 		assert_true(nl < 8192);
-		lt[nl++] = (struct line_tally){ l->sites[i].func, l->sites[i].file, l->sites[i].line,
-						!!(l->sites[i].flags & SITE_ENTERS_LINE) };
+		lt[nl++] = (struct line_tally){ test_site(l, i).func, test_site(l, i).file, test_site(l, i).line,
+						!!(test_site(l, i).flags & SITE_ENTERS_LINE) };
 	}
 	for (i = 0; i < b->nsites; i++) {
-		assert_true(b->sites[i].flags & SITE_ROWS);
-		for (uint32_t r = 0; r < b->sites[i].nrows; r++) {
+		assert_true(test_site(b, i).flags & SITE_ROWS);
+		for (uint32_t r = 0; r < test_site(b, i).nrows; r++) {
 			assert_true(nb < 8192);
-			bt[nb++] = (struct line_tally){ b->sites[i].func, b->sites[i].rows[r].file,
-							b->sites[i].rows[r].line,
-							b->sites[i].rows[r].entries };
+			bt[nb++] = (struct line_tally){ test_site(b, i).func, test_site(b, i).rows[r].file,
+							test_site(b, i).rows[r].line,
+							test_site(b, i).rows[r].entries };
 		}
 	}
 	nl = tally_fold(lt, nl);
@@ -536,9 +543,9 @@ static void test_lines_deterministic(void **state)
 	site_table_finish(b);
 	assert_int_equal(a->nsites, b->nsites);
 	for (size_t i = 0; i < a->nsites; i++) {
-		assert_int_equal(a->sites[i].vaddr, b->sites[i].vaddr);
-		assert_int_equal(a->sites[i].line, b->sites[i].line);
-		assert_string_equal(a->sites[i].file, b->sites[i].file);
+		assert_int_equal(test_site(a, i).vaddr, test_site(b, i).vaddr);
+		assert_int_equal(test_site(a, i).line, test_site(b, i).line);
+		assert_string_equal(test_site(a, i).file, test_site(b, i).file);
 	}
 	site_table_free(a);
 	site_table_free(b);

@@ -56,10 +56,11 @@ static uint64_t module_end(const struct site_table *t, const struct site_module 
 	size_t i;
 
 	for (i = m->first_site; i < m->first_site + m->nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s;
 
-		if (s->vaddr + s->size > end)
-			end = s->vaddr + s->size;
+		site_table_get(t, i, &s);
+		if (s.vaddr + s.size > end)
+			end = s.vaddr + s.size;
 	}
 	return (end + DRCOV_PAGE - 1) & ~(DRCOV_PAGE - 1);
 }
@@ -81,12 +82,14 @@ static int drcov_check(const struct site_table *t, const uint64_t *totals,
 			return -EINVAL;
 	*nbbs = 0;
 	for (i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
-		uint64_t base = t->modules[s->module].image_base;
+		struct site s;
+		uint64_t base;
 
 		if (!totals[i])
 			continue;
-		if (s->vaddr < base || s->vaddr - base > UINT32_MAX)
+		site_table_get(t, i, &s);
+		base = t->modules[s.module].image_base;
+		if (s.vaddr < base || s.vaddr - base > UINT32_MAX)
 			return -ERANGE;
 		(*nbbs)++;
 	}
@@ -123,14 +126,15 @@ static int drcov_finish(struct sink *s, const struct site_table *t,
 	fprintf(out, "BB Table: %zu bbs\n", nbbs);
 
 	for (i = 0; i < t->nsites && !ferror(out); i++) {
-		const struct site *site = &t->sites[i];
+		struct site site;
 		unsigned char *e = buf + n * DRCOV_BB_SIZE;
 
 		if (!totals[i])
 			continue;
-		put_le32(e, (uint32_t)(site->vaddr - t->modules[site->module].image_base));
-		put_le16(e + 4, site->size > UINT16_MAX ? UINT16_MAX : (uint16_t)site->size);
-		put_le16(e + 6, (uint16_t)site->module);
+		site_table_get(t, i, &site);
+		put_le32(e, (uint32_t)(site.vaddr - t->modules[site.module].image_base));
+		put_le16(e + 4, site.size > UINT16_MAX ? UINT16_MAX : (uint16_t)site.size);
+		put_le16(e + 6, (uint16_t)site.module);
 		if (++n == DRCOV_CHUNK) {
 			fwrite(buf, DRCOV_BB_SIZE, n, out);
 			n = 0;

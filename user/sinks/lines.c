@@ -118,16 +118,21 @@ static size_t split_copies(const struct site_table *t, const uint64_t *totals,
 	size_t n = 0, i, j, k;
 
 	for (i = 0; i < t->nsites; i = j) {
-		const struct site *s = &t->sites[i];
-		bool entry = false;
+		struct site s, o;
+		bool entry;
 
+		site_table_get(t, i, &s);
+		entry = s.flags & SITE_FUNC_ENTRY;
 		/* The sites at one address: an entry site makes a new copy. */
-		for (j = i; j < t->nsites && t->sites[j].module == s->module &&
-			    t->sites[j].vaddr == s->vaddr && !str_cmp(t->sites[j].func, s->func); j++)
-			entry |= !!(t->sites[j].flags & SITE_FUNC_ENTRY);
-		if (!n || entry || copies[n - 1].module != s->module ||
-		    str_cmp(copies[n - 1].name, s->func))
-			copies[n++] = (struct copy){ .name = s->func, .module = s->module,
+		for (j = i + 1; j < t->nsites; j++) {
+			site_table_get(t, j, &o);
+			if (o.module != s.module || o.vaddr != s.vaddr || str_cmp(o.func, s.func))
+				break;
+			entry |= !!(o.flags & SITE_FUNC_ENTRY);
+		}
+		if (!n || entry || copies[n - 1].module != s.module ||
+		    str_cmp(copies[n - 1].name, s.func))
+			copies[n++] = (struct copy){ .name = s.func, .module = s.module,
 						     .func = SIZE_MAX };
 		for (k = i; k < j; k++)
 			site_copy[k] = n - 1;
@@ -137,13 +142,15 @@ static size_t split_copies(const struct site_table *t, const uint64_t *totals,
 		copies[i].count = 0;
 	/* Count and func_line; the file of an entry site first. */
 	for (i = 0; i < t->nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s;
 		struct copy *c = &copies[site_copy[i]];
 
-		if (s->func_line && (!c->func_line || s->func_line < c->func_line))
-			c->func_line = s->func_line;
-		if ((s->flags & SITE_FUNC_ENTRY) && s->file && !c->file)
-			c->file = s->file;
+		site_table_get(t, i, &s);
+
+		if (s.func_line && (!c->func_line || s.func_line < c->func_line))
+			c->func_line = s.func_line;
+		if ((s.flags & SITE_FUNC_ENTRY) && s.file && !c->file)
+			c->file = s.file;
 	}
 	/*
 	 * A copy's count is its entry site's (the largest, if a table has
@@ -156,19 +163,21 @@ static size_t split_copies(const struct site_table *t, const uint64_t *totals,
 		const char *at_line = NULL, *any = NULL;
 
 		for (j = i; j < t->nsites && site_copy[j] == ci; j++) {
-			const struct site *s = &t->sites[j];
+			struct site s;
 
-			if (s->flags & SITE_FUNC_ENTRY) {
+			site_table_get(t, j, &s);
+
+			if (s.flags & SITE_FUNC_ENTRY) {
 				has_entry = true;
 				if (totals[j] > entries)
 					entries = totals[j];
 			}
 			if (totals[j] > max)
 				max = totals[j];
-			if (s->file && !any)
-				any = s->file;
-			if (s->file && !at_line && s->line && s->line == copies[ci].func_line)
-				at_line = s->file;
+			if (s.file && !any)
+				any = s.file;
+			if (s.file && !at_line && s.line && s.line == copies[ci].func_line)
+				at_line = s.file;
 		}
 		copies[ci].count = has_entry ? entries : max;
 		/* No entry site with a file: where its first line is, else any. */
@@ -324,13 +333,15 @@ struct line_report *line_report_new(const struct site_table *t,
 	if (!r)
 		return NULL;
 	for (i = 0; i < nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s;
 
-		if (s->flags & SITE_ROWS)
-			nhits += s->nrows;
+		site_table_get(t, i, &s);
+
+		if (s.flags & SITE_ROWS)
+			nhits += s.nrows;
 		else
-			nhits += s->file && s->line;
-		r->sites_without_file += !s->file;
+			nhits += s.file && s.line;
+		r->sites_without_file += !s.file;
 	}
 	/* calloc(0) may return NULL: ask for at least one of each. */
 	b.site_copy = calloc(nsites ?: 1, sizeof(*b.site_copy));
@@ -352,23 +363,25 @@ struct line_report *line_report_new(const struct site_table *t,
 	ncopies = split_copies(t, totals, b.site_copy, b.copies);
 	nfuncs = group_funcs(&b, ncopies);
 	for (i = 0, nhits = 0; i < nsites; i++) {
-		const struct site *s = &t->sites[i];
+		struct site s;
+
+		site_table_get(t, i, &s);
 
 		/* A block counts on the lines it runs, not on its leader's. */
-		if (s->flags & SITE_ROWS) {
-			for (uint32_t k = 0; k < s->nrows; k++)
+		if (s.flags & SITE_ROWS) {
+			for (uint32_t k = 0; k < s.nrows; k++)
 				b.hits[nhits++] = (struct hit){
-					.file = s->rows[k].file,
-					.line = s->rows[k].line,
-					.entries = s->rows[k].entries,
+					.file = s.rows[k].file,
+					.line = s.rows[k].line,
+					.entries = s.rows[k].entries,
 					.copy = b.site_copy[i],
 					.count = totals[i],
 				};
-		} else if (s->file && s->line) {
+		} else if (s.file && s.line) {
 			b.hits[nhits++] = (struct hit){
-				.file = s->file,
-				.line = s->line,
-				.entries = !!(s->flags & SITE_ENTERS_LINE),
+				.file = s.file,
+				.line = s.line,
+				.entries = !!(s.flags & SITE_ENTERS_LINE),
 				.copy = b.site_copy[i],
 				.count = totals[i],
 			};

@@ -75,17 +75,18 @@ static int text_finish(struct sink *s, const struct site_table *t,
 
 	/* Index order is PC order: PC = pc_base + index. */
 	for (i = 0; i < t->nsites; i++) {
-		const struct site *site = &t->sites[i];
+		struct site site;
 
 		if (!totals[i])
 			continue;
+		site_table_get(t, i, &site);
 		TRY_PRINT(out, "0x%016" PRIx64 " %" PRIu64 " ", site_pc(t, i), totals[i]);
-		TRY_ESCAPE(site->func, out);
+		TRY_ESCAPE(site.func, out);
 		TRY_PRINT(out, " ");
-		TRY_ESCAPE(site->file ? site->file : "??", out);
-		TRY_PRINT(out, ":%" PRIu32 " ", site->file ? site->line : 0);
-		TRY_ESCAPE(t->modules[site->module].path, out);
-		TRY_PRINT(out, "+0x%" PRIx64 "\n", site->offset);
+		TRY_ESCAPE(site.file ? site.file : "??", out);
+		TRY_PRINT(out, ":%" PRIu32 " ", site.file ? site.line : 0);
+		TRY_ESCAPE(t->modules[site.module].path, out);
+		TRY_PRINT(out, "+0x%" PRIx64 "\n", site.offset);
 	}
 
 	if (fflush(out) == EOF)
