@@ -13,11 +13,16 @@
 #define SIZE_EXTRA UINT16_MAX
 #define PROBE_EXTRA UINT8_MAX
 #define FLAGS_MASK 0x0fu
-/* func_line: 0 unknown, 1-6 the site's line minus 0-5, 7 an extra. */
+/*
+ * func_line: 0 unknown, 1-6 the site's line minus 0-5, 7 in the func_line
+ * runs.  The distance fits function sites, whose line is the entry row's,
+ * usually the declaration's or close; line and bb sites share their
+ * function's, one run per function.
+ */
 #define FUNC_LINE_SHIFT 4
 #define FUNC_LINE_MASK 0x7u
 #define FUNC_LINE_NEAR 6u
-#define FUNC_LINE_EXTRA 7u
+#define FUNC_LINE_RUN 7u
 /*
  * An offset of 4 GiB or more, or flags no enum site_flags has: ukcov
  * makes neither, but a sites file may say anything it can read back.
@@ -37,10 +42,19 @@ struct site_rec {
 _Static_assert(sizeof(struct site_rec) == 16, "a site record is 16 bytes");
 _Static_assert((SITE_FLAGS_ALL & ~FLAGS_MASK) == 0, "ukcov's site flags fit the record");
 
-/* A value that holds from site @first to the next run's first site. */
-struct site_run {
-	uint64_t value;
+/*
+ * Values that hold from site @first to the next run's first site: the
+ * source file, the function line when the record cannot say it, and
+ * vaddr - offset.  @first leads both kinds, for run_find().
+ */
+struct site_run32 {
 	uint32_t first;
+	uint32_t value;
+};
+
+struct site_bias_run {
+	uint32_t first;
+	uint64_t bias;
 };
 
 enum extra_key {
@@ -48,9 +62,7 @@ enum extra_key {
 	EXTRA_FLAGS,		/* with BITS_WIDE */
 	EXTRA_SIZE,
 	EXTRA_PROBE,		/* the probe's file offset */
-	EXTRA_FUNC_LINE,
-	EXTRA_ROWS,		/* const struct site_row *, in the string pool's blocks */
-	EXTRA_NROWS,
+	EXTRA_ROWS,		/* block id << 32 | nrows: the rows, in the pool's blocks */
 };
 
 struct site_extra {
@@ -75,15 +87,22 @@ int site_store_reserve(struct site_store *st, size_t more)
 	return 0;
 }
 
-/* Index of the run holding site @i: the last whose first is <= @i. */
-static size_t run_find(const struct site_run *runs, size_t n, size_t i)
+/*
+ * Index of the run holding site @i among the @n runs at @runs, @stride
+ * bytes apart, each starting with its first site: the last whose first
+ * is <= @i.
+ */
+static size_t run_find(const void *runs, size_t n, size_t stride, size_t i)
 {
+	const unsigned char *p = runs;
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		uint32_t first;
 
-		if (runs[mid].first <= i)
+		memcpy(&first, p + mid * stride, sizeof(first));
+		if (first <= i)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -92,13 +111,23 @@ static size_t run_find(const struct site_run *runs, size_t n, size_t i)
 }
 
 /* Site @i (the next one) takes @value: a new run unless the last has it. */
-static int run_push(struct site_run **runs, size_t *n, size_t *cap, size_t i, uint64_t value)
+static int run32_push(struct site_run32 **runs, size_t *n, size_t *cap, size_t i, uint32_t value)
 {
 	if (*n && (*runs)[*n - 1].value == value)
 		return 0;
 	if (ARRAY_GROW(*runs, *cap, *n + 1, 16))
 		return -ENOMEM;
-	(*runs)[(*n)++] = (struct site_run){ value, (uint32_t)i };
+	(*runs)[(*n)++] = (struct site_run32){ (uint32_t)i, value };
+	return 0;
+}
+
+static int bias_push(struct site_store *st, size_t i, uint64_t bias)
+{
+	if (st->nbiases && st->biases[st->nbiases - 1].bias == bias)
+		return 0;
+	if (ARRAY_GROW(st->biases, st->cap_biases, st->nbiases + 1, 4))
+		return -ENOMEM;
+	st->biases[st->nbiases++] = (struct site_bias_run){ (uint32_t)i, bias };
 	return 0;
 }
 
@@ -127,24 +156,24 @@ static uint64_t extra_get(const struct site_store *st, size_t i, enum extra_key 
 	       st->extras[lo].value : 0;
 }
 
-/* @rows as the pool holds them: copied, files interned, unless they are already. */
-static const struct site_row *own_rows(struct site_strings *strs, const struct site_row *rows,
-				       uint32_t n)
+/* The block id of @rows as the pool holds them: copied, files interned, unless they are already. */
+static uint32_t own_rows(struct site_strings *strs, const struct site_row *rows, uint32_t n)
 {
+	uint32_t id = site_strings_block_id(strs, rows);
 	struct site_row *copy;
 
-	if (site_strings_owns_block(strs, rows))
-		return rows;
+	if (id)
+		return id;
 	copy = site_strings_alloc(strs, (size_t)n * sizeof(*copy));
 	if (!copy)
-		return NULL;
+		return 0;
 	for (uint32_t k = 0; k < n; k++) {
 		copy[k] = rows[k];
 		copy[k].file = site_strings_intern(strs, rows[k].file);
 		if (!copy[k].file)
-			return NULL;
+			return 0;
 	}
-	return copy;
+	return site_strings_block_id(strs, copy);
 }
 
 /* The id of @str in @strs, interning it when it is not the pool's own. */
@@ -172,9 +201,12 @@ static int push_parts(struct site_store *st, struct site_strings *strs, const st
 	if (!err)
 		err = string_id(strs, s->file, &file);
 	if (!err)
-		err = run_push(&st->files, &st->nfiles, &st->cap_files, i, file);
+		err = run32_push(&st->files, &st->nfiles, &st->cap_files, i, file);
+	if (!err && (r->bits >> FUNC_LINE_SHIFT & FUNC_LINE_MASK) == FUNC_LINE_RUN)
+		err = run32_push(&st->func_lines, &st->nfunc_lines, &st->cap_func_lines, i,
+				 s->func_line);
 	if (!err)
-		err = run_push(&st->biases, &st->nbiases, &st->cap_biases, i, s->vaddr - s->offset);
+		err = bias_push(st, i, s->vaddr - s->offset);
 	if (err)
 		return err;
 	/* Extras in key order: extra_get() searches by (index, key). */
@@ -186,17 +218,12 @@ static int push_parts(struct site_store *st, struct site_strings *strs, const st
 		return err;
 	if (r->probe == PROBE_EXTRA && (err = extra_push(st, i, EXTRA_PROBE, s->probe_offset)))
 		return err;
-	if ((r->bits >> FUNC_LINE_SHIFT & FUNC_LINE_MASK) == FUNC_LINE_EXTRA &&
-	    (err = extra_push(st, i, EXTRA_FUNC_LINE, s->func_line)))
-		return err;
 	if ((s->flags & SITE_ROWS) && s->nrows) {
-		const struct site_row *rows = own_rows(strs, s->rows, s->nrows);
+		uint32_t rows = own_rows(strs, s->rows, s->nrows);
 
 		if (!rows)
 			return errno == E2BIG ? -E2BIG : -ENOMEM;
-		err = extra_push(st, i, EXTRA_ROWS, (uintptr_t)rows);
-		if (!err)
-			err = extra_push(st, i, EXTRA_NROWS, s->nrows);
+		err = extra_push(st, i, EXTRA_ROWS, (uint64_t)rows << 32 | s->nrows);
 	}
 	return err;
 }
@@ -218,7 +245,7 @@ int site_store_push(struct site_store *st, struct site_strings *strs, const stru
 	else if (s->func_line <= s->line && s->line - s->func_line < FUNC_LINE_NEAR)
 		code = s->line - s->func_line + 1;
 	else
-		code = FUNC_LINE_EXTRA;
+		code = FUNC_LINE_RUN;
 	r.bits = (uint8_t)((s->flags & FLAGS_MASK) | code << FUNC_LINE_SHIFT | (wide ? BITS_WIDE : 0));
 	if (ARRAY_GROW(st->recs, st->cap, st->n + 1, 1024))
 		return -ENOMEM;
@@ -262,17 +289,22 @@ void site_store_get(const struct site_store *st, const struct site_strings *strs
 	memset(out, 0, sizeof(*out));
 	out->flags = r->bits & BITS_WIDE ? (uint32_t)extra_get(st, i, EXTRA_FLAGS) : r->bits & FLAGS_MASK;
 	out->offset = rec_offset(st, i);
-	out->vaddr = out->offset + st->biases[run_find(st->biases, st->nbiases, i)].value;
+	out->vaddr = out->offset +
+		     st->biases[run_find(st->biases, st->nbiases, sizeof(*st->biases), i)].bias;
 	out->probe_offset = site_store_probe_offset(st, i);
 	out->size = r->size == SIZE_EXTRA ? extra_get(st, i, EXTRA_SIZE) : r->size;
 	out->func = site_strings_at(strs, r->func);
-	out->file = site_strings_at(strs, (uint32_t)st->files[run_find(st->files, st->nfiles, i)].value);
+	out->file = site_strings_at(strs,
+				    st->files[run_find(st->files, st->nfiles, sizeof(*st->files), i)].value);
 	out->line = r->line;
-	out->func_line = !code ? 0 : code == FUNC_LINE_EXTRA ?
-			 (uint32_t)extra_get(st, i, EXTRA_FUNC_LINE) : r->line - (code - 1);
+	out->func_line = !code ? 0 : code != FUNC_LINE_RUN ? r->line - (code - 1) :
+			 st->func_lines[run_find(st->func_lines, st->nfunc_lines,
+						 sizeof(*st->func_lines), i)].value;
 	if (out->flags & SITE_ROWS) {
-		out->rows = (const struct site_row *)(uintptr_t)extra_get(st, i, EXTRA_ROWS);
-		out->nrows = (uint32_t)extra_get(st, i, EXTRA_NROWS);
+		uint64_t rows = extra_get(st, i, EXTRA_ROWS);
+
+		out->rows = site_strings_block_at(strs, (uint32_t)(rows >> 32));
+		out->nrows = (uint32_t)rows;
 	}
 }
 
@@ -282,6 +314,8 @@ void site_store_truncate(struct site_store *st, size_t n)
 		st->n = n;
 	while (st->nfiles && st->files[st->nfiles - 1].first >= n)
 		st->nfiles--;
+	while (st->nfunc_lines && st->func_lines[st->nfunc_lines - 1].first >= n)
+		st->nfunc_lines--;
 	while (st->nbiases && st->biases[st->nbiases - 1].first >= n)
 		st->nbiases--;
 	while (st->nextras && st->extras[st->nextras - 1].index >= n)
@@ -293,6 +327,7 @@ void site_store_release(struct site_store *st)
 	free(st->recs);
 	free(st->biases);
 	free(st->files);
+	free(st->func_lines);
 	free(st->extras);
 	*st = (struct site_store){};
 }
@@ -300,5 +335,6 @@ void site_store_release(struct site_store *st)
 size_t site_store_bytes(const struct site_store *st)
 {
 	return st->cap * sizeof(*st->recs) + st->cap_biases * sizeof(*st->biases) +
-	       st->cap_files * sizeof(*st->files) + st->cap_extras * sizeof(*st->extras);
+	       st->cap_files * sizeof(*st->files) + st->cap_func_lines * sizeof(*st->func_lines) +
+	       st->cap_extras * sizeof(*st->extras);
 }

@@ -9,8 +9,9 @@
  * almost always (size, where placement moved the probe, how far the
  * function's line is from the site's).  The rest changes rarely along
  * the table, so it is kept as runs keyed by site index: the source file
- * (a new run per compilation unit or inlined file) and vaddr - offset (a
- * new run per PT_LOAD segment).  A value that does not fit its small
+ * (a new run per compilation unit or inlined file), the function's line
+ * when it is far from the site's (a line or bb site's: a run per
+ * function) and vaddr - offset (a new run per PT_LOAD segment).  A value that does not fit its small
  * field, and a bb site's rows, go to a side table of extras, sorted by
  * site index.  The module is not stored: it is the one whose index range
  * holds the site (site_table_get()).
@@ -29,16 +30,19 @@
 #include "sites_strings.h"
 
 struct site_rec;
-struct site_run;
+struct site_run32;
+struct site_bias_run;
 struct site_extra;
 
 struct site_store {
 	struct site_rec *recs;
 	size_t n, cap;
-	struct site_run *biases;	/* vaddr - offset */
+	struct site_bias_run *biases;	/* vaddr - offset */
 	size_t nbiases, cap_biases;
-	struct site_run *files;		/* string id of the source file */
+	struct site_run32 *files;	/* string id of the source file */
 	size_t nfiles, cap_files;
+	struct site_run32 *func_lines;	/* func_line, where the record cannot say it */
+	size_t nfunc_lines, cap_func_lines;
 	struct site_extra *extras;
 	size_t nextras, cap_extras;
 };

@@ -241,7 +241,9 @@ void *site_strings_alloc(struct site_strings *s, size_t size)
 	}
 	if (c)
 		pad = -(uintptr_t)(cs->v[c].data + cs->v[c].used) & (align - 1);
-	if (!c || cs->v[c].cap - cs->v[c].used < pad + size) {
+	/* Offsets must fit 16 bits, as for strings. */
+	if (!c || cs->v[c].cap - cs->v[c].used < pad + size ||
+	    cs->v[c].used + pad >= CHUNK_SIZE) {
 		/* malloc() aligns for max_align_t: a new chunk needs no pad. */
 		c = chunk_add(cs, size > CHUNK_SIZE ? size : CHUNK_SIZE);
 		if (!c)
@@ -254,9 +256,18 @@ void *site_strings_alloc(struct site_strings *s, size_t size)
 	return p;
 }
 
-int site_strings_owns_block(const struct site_strings *s, const void *p)
+uint32_t site_strings_block_id(const struct site_strings *s, const void *p)
 {
-	return chunk_of(&s->blocks, p) != 0;
+	uint32_t c = p ? chunk_of(&s->blocks, p) : 0;
+
+	if (!c || (size_t)((const char *)p - s->blocks.v[c].data) >= s->blocks.v[c].used)
+		return 0;
+	return c << 16 | (uint32_t)((const char *)p - s->blocks.v[c].data);
+}
+
+const void *site_strings_block_at(const struct site_strings *s, uint32_t id)
+{
+	return id ? s->blocks.v[id >> 16].data + (id & 0xffff) : NULL;
 }
 
 size_t site_strings_bytes(const struct site_strings *s)

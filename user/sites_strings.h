@@ -59,8 +59,12 @@ void site_strings_seal(struct site_strings *s);
  */
 void *site_strings_alloc(struct site_strings *s, size_t size);
 
-/* Whether @p lies in a block site_strings_alloc() handed out. */
-int site_strings_owns_block(const struct site_strings *s, const void *p);
+/*
+ * The id of the block site_strings_alloc() returned as @p (ids as for
+ * strings), else 0; and the block with id @id, NULL for 0.
+ */
+uint32_t site_strings_block_id(const struct site_strings *s, const void *p);
+const void *site_strings_block_at(const struct site_strings *s, uint32_t id);
 
 /* Heap bytes the pool holds: chunks, blocks and index. */
 size_t site_strings_bytes(const struct site_strings *s);
