@@ -2,19 +2,23 @@
 /*
  * Memory per site: what ukcov holds for each site of a real binary.
  *
- *   mem_bench BIN [dwarf]
+ *   mem_bench BIN [dwarf|func|line|bb]
  *
  * Measures, for BIN's function sites (DWARF file:line lookup only with
- * "dwarf"):
- *   table    the site table (struct site, modules, interned strings): the
- *            heap growth (mallinfo2: exact bytes) and the RSS growth
+ * "dwarf"; line and bb sites read it always):
+ *   table    the site table: its own count of the bytes it holds
+ *            (site_table_bytes(): records, runs, extras, modules, string
+ *            pool), the string pool apart, and the heap growth (mallinfo2)
+ *            and RSS growth of building it
  *   runtime  the counters (mmapped BPF array, 8 B/site), the drain's totals
- *            and PC scratch (8 + 8 B/site), every page touched as a drain
- *            that finds all sites hit touches them
- * and the structural figure, sizeof(struct site) + 24 B, strings apart.
+ *            (8 B/site) and its fixed PC buffer, after a drain that finds
+ *            every site hit and hands all their PCs on
  * Prints one line:
- *   mem_bench sites N struct_site B strings_per_site S table_heap_per_site H
- *     table_rss_per_site R runtime_rss_per_site U
+ *   mem_bench sites N table_per_site T strings_per_site S per_site P
+ *     drain_fixed_kib F table_heap_per_site H table_rss_per_site R
+ *     runtime_heap_per_site U runtime_rss_per_site V
+ * where P = T + 8 (counter) + 8 (total): what each site costs beyond its
+ * strings, the drain's fixed buffer apart.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -26,6 +30,7 @@
 #include "drain.h"
 #include "probe.h"
 #include "sites.h"
+#include "sites_strings.h"
 
 static long long rss_bytes(void)
 {
@@ -47,35 +52,11 @@ static long long heap_bytes(void)
 	return (long long)(mi.uordblks + mi.hblkhd);
 }
 
-static int cmp_ptr(const void *a, const void *b)
+static int count_pcs(void *ctx, const uint64_t *pcs, size_t n)
 {
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Bytes of the distinct strings the sites point to (interned: shared). */
-static size_t string_bytes(const struct site_table *t)
-{
-	const char **v = malloc(2 * t->nsites * sizeof(*v));
-	size_t n = 0, bytes = 0;
-
-	if (!v)
-		return 0;
-	for (size_t i = 0; i < t->nsites; i++) {
-		struct site s;
-
-		site_table_get(t, i, &s);
-		v[n++] = s.func;
-		if (s.file)
-			v[n++] = s.file;
-	}
-	qsort(v, n, sizeof(*v), cmp_ptr);
-	for (size_t i = 0; i < n; i++)
-		if (!i || v[i] != v[i - 1])
-			bytes += strlen(v[i]) + 1;
-	free(v);
-	return bytes;
+	(void)pcs;
+	*(size_t *)ctx += n;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -89,14 +70,18 @@ int main(int argc, char **argv)
 	const char *why = NULL;
 	long long rss0, heap0, rss1, heap1, rss2, heap2;
 	uint64_t *c;
-	size_t n, found;
+	size_t n, found = 0, table, strings;
 	int err, ret = 1;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: mem_bench BIN [dwarf]\n");
+		fprintf(stderr, "usage: mem_bench BIN [dwarf|func|line|bb]\n");
 		return 1;
 	}
-	so.no_dwarf = !(argc > 2 && !strcmp(argv[2], "dwarf"));
+	if (argc > 2 && strcmp(argv[2], "dwarf") && site_kind_parse(argv[2], &so.kind)) {
+		fprintf(stderr, "mem_bench: %s: not dwarf, func, line or bb\n", argv[2]);
+		return 1;
+	}
+	so.no_dwarf = argc == 2 || !strcmp(argv[2], "func");
 	/*
 	 * A fixed mmap threshold and eager trimming give freed memory back
 	 * at once, so that RSS follows what is live rather than glibc's
@@ -125,6 +110,8 @@ int main(int argc, char **argv)
 	rss1 = rss_bytes();
 	heap1 = heap_bytes();
 	n = t->nsites;
+	table = site_table_bytes(t);
+	strings = site_strings_bytes(t->strings);
 
 	p = probe_open(t);
 	if (!p) {
@@ -136,17 +123,19 @@ int main(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		c[i] = 1;
-	found = drain_once(&d);
+	drain_once(&d);
+	drain_emit(&d, count_pcs, &found);
 	rss2 = rss_bytes();
 	heap2 = heap_bytes();
 	if (found != n) {
 		fprintf(stderr, "mem_bench: drained %zu of %zu\n", found, n);
 		goto out;
 	}
-	printf("mem_bench sites %zu struct_site %zu strings_per_site %.1f "
-	       "table_heap_per_site %.1f table_rss_per_site %.1f runtime_heap_per_site %.1f "
-	       "runtime_rss_per_site %.1f\n",
-	       n, sizeof(struct site), (double)string_bytes(t) / n,
+	printf("mem_bench sites %zu table_per_site %.1f strings_per_site %.1f per_site %.1f "
+	       "drain_fixed_kib %zu table_heap_per_site %.1f table_rss_per_site %.1f "
+	       "runtime_heap_per_site %.1f runtime_rss_per_site %.1f\n",
+	       n, (double)(table - strings) / n, (double)strings / n,
+	       (double)(table - strings) / n + 16, d.cap * sizeof(*d.buf) / 1024,
 	       (double)(heap1 - heap0) / n, (double)(rss1 - rss0) / n,
 	       (double)(heap2 - heap1) / n, (double)(rss2 - rss1) / n);
 	ret = 0;

@@ -150,7 +150,7 @@ void ring_grew(struct ring *r, uint64_t nsites)
 	__atomic_store_n(&r->hdr->nsites, nsites, __ATOMIC_RELEASE);
 }
 
-void ring_append(struct ring *r, const uint64_t *pcs, size_t n)
+void ring_append_pcs(struct ring *r, const uint64_t *pcs, size_t n)
 {
 	uint64_t *count = &r->area[0];
 	uint64_t cap = r->area_words - 1;	/* PC slots */
@@ -181,7 +181,17 @@ void ring_append(struct ring *r, const uint64_t *pcs, size_t n)
 		if (n > k)
 			__atomic_add_fetch(&r->hdr->dropped, n - k, __ATOMIC_RELAXED);
 	}
+}
+
+void ring_drain_done(struct ring *r)
+{
 	__atomic_add_fetch(&r->hdr->drains, 1, __ATOMIC_RELAXED);
+}
+
+void ring_append(struct ring *r, const uint64_t *pcs, size_t n)
+{
+	ring_append_pcs(r, pcs, n);
+	ring_drain_done(r);
 }
 
 static void *serve(void *arg)

@@ -50,12 +50,18 @@ struct ring *ring_create(const char *path, unsigned int mode, uint64_t area_word
 void ring_publish(struct ring *r, uint64_t nsites, uint64_t pc_base);
 
 /*
- * Appends @n synthetic PCs (ascending: one drain's) after area[0] and
- * publishes the new count with a CAS, redoing the append from the new
- * count when the consumer reset area[0] meanwhile.  What does not fit is
- * added to header.dropped.  Also counts the drain in header.drains (so call
- * it for empty drains too).  One appender at a time (the caller's lock).
+ * Appends @n synthetic PCs (ascending: one drain's, or a part of them)
+ * after area[0] and publishes the new count with a CAS, redoing the
+ * append from the new count when the consumer reset area[0] meanwhile.
+ * What does not fit is added to header.dropped.  One appender at a time
+ * (the caller's lock).
  */
+void ring_append_pcs(struct ring *r, const uint64_t *pcs, size_t n);
+
+/* Counts a drain in header.drains, once its PCs are in (empty drains too). */
+void ring_drain_done(struct ring *r);
+
+/* One drain's @n PCs in one part: ring_append_pcs(), ring_drain_done(). */
 void ring_append(struct ring *r, const uint64_t *pcs, size_t n);
 
 /* The site table grew to @nsites (modules appended during the run). */

@@ -353,17 +353,63 @@ int session_emit(struct session *s, const uint64_t *pcs, size_t n)
 	return 0;
 }
 
+/* Once mode keeps what was never reported, even if it ran again. */
+static int once_keep(void *ctx, uint64_t *pcs, size_t *n)
+{
+	struct session *s = ctx;
+
+	return once_filter(s->once, s->drain.pc_base, pcs, n);
+}
+
+/*
+ * One drain's PCs on their way out, a part at a time.  A failing output
+ * stops getting parts; the others and the ring get them all.
+ */
+struct emit_ctx {
+	struct session *s;
+	int err;		/* the first output's error */
+	size_t failed;		/* and which output it was */
+};
+
+static void emit_note(struct emit_ctx *e, size_t i, int err)
+{
+	if (err && !e->err) {
+		e->err = err;
+		e->failed = i;
+	}
+}
+
+static int emit_part(void *ctx, const uint64_t *pcs, size_t n)
+{
+	struct emit_ctx *e = ctx;
+
+	if (e->s->ring)
+		ring_append_pcs(e->s->ring, pcs, n);
+	for (size_t i = 0; i < e->s->noutputs; i++)
+		if (!e->err || e->failed != i)
+			emit_note(e, i, sink_drain_pcs(&e->s->sinks[i], pcs, n));
+	return 0;
+}
+
 /* One drain; the ring and streaming formats get its PCs now. */
 static int drain_to_sinks(struct session *s)
 {
-	size_t n = drain_once(&s->drain);
+	struct emit_ctx e = { .s = s };
+	size_t n = drain_once(&s->drain), i;
 
-	/* Once mode: only what was never reported, even if it ran again. */
-	if (s->once && n && once_filter(s->once, s->drain.pc_base, s->drain.pcs, &n))
+	if (s->once && n && drain_filter(&s->drain, once_keep, s, &n))
 		return error("out of memory");
+	for (i = 0; n && i < s->noutputs; i++)
+		emit_note(&e, i, sink_drain_begin(&s->sinks[i], n));
+	drain_emit(&s->drain, emit_part, &e);
+	for (i = 0; n && i < s->noutputs; i++)
+		if (!e.err || e.failed != i)
+			emit_note(&e, i, sink_drain_end(&s->sinks[i]));
 	if (s->ring)
-		ring_append(s->ring, s->drain.pcs, n);
-	return n ? session_emit(s, s->drain.pcs, n) : 0;
+		ring_drain_done(s->ring);
+	if (e.err)
+		return error("writing %s: %s", output_path(s->outputs[e.failed]), strerror(-e.err));
+	return 0;
 }
 
 int session_drain(struct session *s)

@@ -321,9 +321,9 @@ static void test_formats_registered(void **state)
 	assert_true(sink_drcov.needs_size);
 	assert_false(sink_lcov.needs_size);
 	assert_false(sink_cobertura.needs_size);
-	assert_null(sink_drcov.drain);
-	assert_null(sink_lcov.drain);
-	assert_null(sink_cobertura.drain);
+	assert_null(sink_drcov.drain_begin);
+	assert_null(sink_lcov.drain_begin);
+	assert_null(sink_cobertura.drain_begin);
 	assert_non_null(strstr(sink_names(), "lcov"));
 }
 

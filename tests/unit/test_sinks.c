@@ -170,6 +170,31 @@ static void test_kcov_drains_append(void **state)
 	memout_free(&m);
 }
 
+/* A drain handed over in parts is still one record. */
+static void test_kcov_record_in_parts(void **state)
+{
+	const uint64_t pcs[] = { UKCOV_PC_BASE + 1, UKCOV_PC_BASE + 4, UKCOV_PC_BASE + 9 };
+	unsigned char expect[4 * 8], *p = expect;
+	struct sink s = { .ops = &sink_kcov };
+	struct memout m;
+
+	(void)state;
+	p += put_le64(p, 3);
+	for (size_t i = 0; i < 3; i++)
+		p += put_le64(p, pcs[i]);
+
+	memout_open(&m);
+	s.out = m.f;
+	assert_int_equal(sink_drain_begin(&s, 3), 0);
+	assert_int_equal(sink_drain_pcs(&s, pcs, 2), 0);
+	assert_int_equal(sink_drain_pcs(&s, pcs + 2, 1), 0);
+	assert_int_equal(sink_drain_end(&s), 0);
+	memout_close(&m);
+	assert_int_equal(m.len, sizeof(expect));
+	assert_memory_equal(m.buf, expect, sizeof(expect));
+	memout_free(&m);
+}
+
 /* A record longer than the sink's conversion buffer stays one record. */
 static void test_kcov_long_record(void **state)
 {
@@ -354,7 +379,7 @@ static void test_text_drain_writes_nothing(void **state)
 	struct memout m;
 
 	(void)state;
-	assert_null(sink_text.drain);
+	assert_null(sink_text.drain_begin);
 	memout_open(&m);
 	s.out = m.f;
 	assert_int_equal(sink_drain(&s, pcs, 1), 0);
@@ -422,6 +447,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kcov_record_bytes),
 		cmocka_unit_test(test_kcov_drains_append),
+		cmocka_unit_test(test_kcov_record_in_parts),
 		cmocka_unit_test(test_kcov_long_record),
 		cmocka_unit_test(test_kcov_write_error),
 		cmocka_unit_test(test_kcov_finish_writes_nothing),

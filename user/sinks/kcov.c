@@ -38,25 +38,39 @@ static int kcov_table_id(struct sink *s)
 	return 0;
 }
 
-static int kcov_drain(struct sink *s, const uint64_t *pcs, size_t n)
+/* A record's count word; its PCs follow in one or more parts. */
+static int kcov_begin(struct sink *s, size_t n)
 {
-	uint64_t buf[KCOV_CHUNK];
-	size_t i, j;
+	uint64_t word = htole64(n);
 	int err;
 
 	errno = 0;
 	err = kcov_table_id(s);
 	if (err)
 		return err;
-	buf[0] = htole64(n);
-	if (fwrite(buf, UKCOV_KCOV_WORD, 1, s->out) != 1)
+	if (fwrite(&word, UKCOV_KCOV_WORD, 1, s->out) != 1)
 		return kcov_write_error();
+	return 0;
+}
+
+static int kcov_pcs(struct sink *s, const uint64_t *pcs, size_t n)
+{
+	uint64_t buf[KCOV_CHUNK];
+	size_t i, j;
+
+	errno = 0;
 	for (i = 0; i < n; i += j) {
 		for (j = 0; j < KCOV_CHUNK && i + j < n; j++)
 			buf[j] = htole64(pcs[i + j]);
 		if (fwrite(buf, UKCOV_KCOV_WORD, j, s->out) != j)
 			return kcov_write_error();
 	}
+	return 0;
+}
+
+static int kcov_end(struct sink *s)
+{
+	errno = 0;
 	/*
 	 * A reader of a pipe (`-o -` into a fuzzer) gets each record as its
 	 * drain ends, not a buffer later; and a full disk shows at the drain
@@ -72,5 +86,7 @@ const struct sink_ops sink_kcov = {
 	.extension = ".kcov",
 	.summary = "Linux kcov records, one per drain: u64 n, n u64 PCs (LE)",
 	.binary = true,
-	.drain = kcov_drain,
+	.drain_begin = kcov_begin,
+	.drain_pcs = kcov_pcs,
+	.drain_end = kcov_end,
 };

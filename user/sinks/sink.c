@@ -52,11 +52,30 @@ const char *sink_names(void)
 	return "text, kcov, lcov, cobertura, drcov";
 }
 
+int sink_drain_begin(struct sink *s, size_t n)
+{
+	return s->ops->drain_begin ? s->ops->drain_begin(s, n) : 0;
+}
+
+int sink_drain_pcs(struct sink *s, const uint64_t *pcs, size_t n)
+{
+	return s->ops->drain_pcs ? s->ops->drain_pcs(s, pcs, n) : 0;
+}
+
+int sink_drain_end(struct sink *s)
+{
+	return s->ops->drain_end ? s->ops->drain_end(s) : 0;
+}
+
 int sink_drain(struct sink *s, const uint64_t *pcs, size_t n)
 {
-	if (!s->ops->drain)
-		return 0;
-	return s->ops->drain(s, pcs, n);
+	int err = sink_drain_begin(s, n);
+
+	if (!err)
+		err = sink_drain_pcs(s, pcs, n);
+	if (!err)
+		err = sink_drain_end(s);
+	return err;
 }
 
 int sink_finish(struct sink *s, const struct site_table *t,

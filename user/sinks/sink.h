@@ -4,8 +4,9 @@
  * the process being covered, only the site table, the counts and a few
  * facts about the run.  One file per format under user/sinks/.
  *
- * Life of a sink: sink_new() -> sink_drain() after every drain that found
- * hits (streaming formats write here) -> sink_finish() once at the end
+ * Life of a sink: sink_new() -> sink_drain() (or its begin, parts and end)
+ * after every drain that found hits (streaming formats write here) ->
+ * sink_finish() once at the end
  * (report formats write here) -> sink_free().  The FILE belongs to the
  * caller (see output.h), which decides whether what was written is kept.
  */
@@ -46,10 +47,14 @@ struct sink_ops {
 	bool binary;		/* refuses to write to a terminal */
 	bool needs_size;	/* needs each site's byte length: refuses --sites line */
 	/*
-	 * Called after each drain with the synthetic PCs that drain found,
-	 * strictly ascending, n >= 1.  NULL when the format does not stream.
+	 * Streaming, after each drain that found hits: drain_begin with
+	 * how many PCs the drain found (n >= 1), drain_pcs with those PCs
+	 * in one or more parts, strictly ascending, then drain_end.  All
+	 * three NULL when the format does not stream.
 	 */
-	int (*drain)(struct sink *s, const uint64_t *pcs, size_t n);
+	int (*drain_begin)(struct sink *s, size_t n);
+	int (*drain_pcs)(struct sink *s, const uint64_t *pcs, size_t n);
+	int (*drain_end)(struct sink *s);
 	/*
 	 * Called once at the end.  @totals[i] is site i's count over the run.
 	 * NULL when the format has nothing to add at the end.
@@ -88,6 +93,10 @@ extern const struct sink_ops *const sink_formats[];
  * The streaming and report halves.  Each returns 0 or a negative errno
  * (write errors surface here: -ENOSPC, -EIO, ...).
  */
+int sink_drain_begin(struct sink *s, size_t n);
+int sink_drain_pcs(struct sink *s, const uint64_t *pcs, size_t n);
+int sink_drain_end(struct sink *s);
+/* One drain's @n PCs in one part: begin, the PCs, end. */
 int sink_drain(struct sink *s, const uint64_t *pcs, size_t n);
 int sink_finish(struct sink *s, const struct site_table *t,
 		const uint64_t *totals, const struct run_info *info);
