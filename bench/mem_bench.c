@@ -13,10 +13,14 @@
  *   runtime  the counters (mmapped BPF array, 8 B/site), the drain's totals
  *            (8 B/site) and its fixed PC buffer, after a drain that finds
  *            every site hit and hands all their PCs on
+ *   passing  the peak RSS growth while discovering (ELF image, decoded
+ *            code, the builders' 80-byte struct sites), and the heap the
+ *            line report of the lcov and cobertura formats holds at the end
  * Prints one line:
  *   mem_bench sites N table_per_site T strings_per_site S per_site P
  *     drain_fixed_kib F table_heap_per_site H table_rss_per_site R
  *     runtime_heap_per_site U runtime_rss_per_site V
+ *     discovery_peak_rss_per_site D report_heap_per_site Q
  * where P = T + 8 (counter) + 8 (total): what each site costs beyond its
  * strings, the drain's fixed buffer apart.
  */
@@ -29,6 +33,7 @@
 
 #include "drain.h"
 #include "probe.h"
+#include "sinks/lines.h"
 #include "sites.h"
 #include "sites_strings.h"
 
@@ -43,6 +48,33 @@ static long long rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Peak RSS since the last reset_peak(), in bytes; 0 when unreadable. */
+static long long peak_rss_bytes(void)
+{
+	char line[256];
+	long long kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* Starts a new peak: the kernel's "5" to clear_refs resets VmHWM. */
+static void reset_peak(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+
+	if (f) {
+		fputs("5", f);
+		fclose(f);
+	}
 }
 
 static long long heap_bytes(void)
@@ -68,7 +100,8 @@ int main(int argc, char **argv)
 	struct probe *p = NULL;
 	struct drain d = {};
 	const char *why = NULL;
-	long long rss0, heap0, rss1, heap1, rss2, heap2;
+	long long rss0, heap0, rss1, heap1, rss2, heap2, heap3, peak;
+	struct line_report *r;
 	uint64_t *c;
 	size_t n, found = 0, table, strings;
 	int err, ret = 1;
@@ -98,6 +131,7 @@ int main(int argc, char **argv)
 	probe_close(probe_open(&ft));
 	rss0 = rss_bytes();
 	heap0 = heap_bytes();
+	reset_peak();
 	t = site_table_new();
 	if (!t)
 		goto out;
@@ -107,6 +141,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	site_table_finish(t);
+	peak = peak_rss_bytes();
 	rss1 = rss_bytes();
 	heap1 = heap_bytes();
 	n = t->nsites;
@@ -127,17 +162,27 @@ int main(int argc, char **argv)
 	drain_emit(&d, count_pcs, &found);
 	rss2 = rss_bytes();
 	heap2 = heap_bytes();
+	/* What the lcov and cobertura formats build at the end, then free. */
+	r = line_report_new(t, d.totals, true);
+	if (!r) {
+		fprintf(stderr, "mem_bench: line_report_new: %s\n", strerror(errno));
+		goto out;
+	}
+	heap3 = heap_bytes();
+	line_report_free(r);
 	if (found != n) {
 		fprintf(stderr, "mem_bench: drained %zu of %zu\n", found, n);
 		goto out;
 	}
 	printf("mem_bench sites %zu table_per_site %.1f strings_per_site %.1f per_site %.1f "
 	       "drain_fixed_kib %zu table_heap_per_site %.1f table_rss_per_site %.1f "
-	       "runtime_heap_per_site %.1f runtime_rss_per_site %.1f\n",
+	       "runtime_heap_per_site %.1f runtime_rss_per_site %.1f "
+	       "discovery_peak_rss_per_site %.1f report_heap_per_site %.1f\n",
 	       n, (double)(table - strings) / n, (double)strings / n,
 	       (double)(table - strings) / n + 16, d.cap * sizeof(*d.buf) / 1024,
 	       (double)(heap1 - heap0) / n, (double)(rss1 - rss0) / n,
-	       (double)(heap2 - heap1) / n, (double)(rss2 - rss1) / n);
+	       (double)(heap2 - heap1) / n, (double)(rss2 - rss1) / n,
+	       (double)(peak - rss0) / n, (double)(heap3 - heap2) / n);
 	ret = 0;
 out:
 	drain_fini(&d);
