@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -431,14 +432,54 @@ out:
 	return err;
 }
 
+/* Threads that destroy links at once, besides the caller. */
+#define DETACH_THREADS 15
+
+/* The links probe_detach() hands out, one at a time, to whichever thread is free. */
+struct detach_job {
+	struct bpf_link **links;
+	size_t n;
+	size_t next;	/* atomic: the next index to take */
+};
+
+static void *detach_worker(void *arg)
+{
+	struct detach_job *job = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->n) {
+		bpf_link__destroy(job->links[i]);
+		job->links[i] = NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Destroying a uprobe.multi link returns only after an RCU tasks-trace
+ * grace period (uprobe_unregister_sync(): 16-80 ms here), whatever its
+ * size, and grace periods that callers wait for at the same time are
+ * shared: one link per thread takes one grace period for all of them
+ * instead of one each (BENCHMARKS.md section 7).
+ */
 void probe_detach(struct probe *p)
 {
+	struct detach_job job = {};
+	pthread_t threads[DETACH_THREADS];
+	size_t nthreads = 0, live = 0;
+
 	if (!p || !p->links)
 		return;
-	for (size_t i = 0; i < p->cap_links; i++) {
-		bpf_link__destroy(p->links[i]);
-		p->links[i] = NULL;
-	}
+	job.links = p->links;
+	job.n = p->cap_links;	/* empty slots are passed over at no cost */
+	for (size_t i = 0; i < p->cap_links; i++)
+		live += p->links[i] != NULL;
+	while (nthreads + 1 < live && nthreads < DETACH_THREADS &&
+	       !pthread_create(&threads[nthreads], NULL, detach_worker, &job))
+		nthreads++;
+	/* Without threads (none could start) the caller destroys them all, one by one. */
+	detach_worker(&job);
+	while (nthreads)
+		pthread_join(threads[--nthreads], NULL);
 	p->nlinks = 0;
 }
 
