@@ -34,7 +34,6 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 
 #include "counter.h"
 
@@ -51,6 +50,8 @@ const volatile bool follow_forks;	/* children of tracked processes are tracked *
 const volatile bool hold_exec;		/* stop a process that execs an unknown binary */
 const volatile bool mark_running;	/* count_hit moves STARTING processes to RUNNING */
 const volatile __u32 pidns_ino;		/* ukcov's pid namespace, 0 if the initial one */
+/* Where the kernel fields this file reads are, in this kernel (see counter.h). */
+const volatile struct ukcov_kernel_offsets koff;
 
 enum track_state { TRACK_STARTING = 1, TRACK_RUNNING = 2 };
 
@@ -92,13 +93,45 @@ struct {
 /* The level of ukcov's pid namespace, plus one; 0 until first needed. */
 __u32 pidns_level1;
 
-static __always_inline int upid_at(struct pid *pid, __u32 level, struct upid *up)
+/*
+ * Kernel memory.  The tracepoints are raw ones, whose arguments are plain
+ * u64s, and kernel structures are read at the offsets in koff rather than
+ * through BTF-typed pointers or CO-RE: either would make libbpf load the
+ * kernel's whole BTF at every start (see koff).  A kptr_t is a kernel
+ * address, never dereferenced: read from it with kread_*(), which give 0
+ * where the kernel memory cannot be read (a NULL pointer, say).
+ */
+typedef __u64 kptr_t;
+
+static __always_inline __u64 kread_u64(kptr_t base, __u32 off)
 {
-	return bpf_probe_read_kernel(up, sizeof(*up), &pid->numbers[level]);
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (const void *)(base + off));
+	return v;
+}
+
+static __always_inline __u32 kread_u32(kptr_t base, __u32 off)
+{
+	__u32 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (const void *)(base + off));
+	return v;
+}
+
+static __always_inline kptr_t kread_ptr(kptr_t base, __u32 off)
+{
+	return kread_u64(base, off);
+}
+
+/* upid->ns->ns.inum: which pid namespace one level of a struct pid is in. */
+static __always_inline __u32 upid_ns_inum(kptr_t upid)
+{
+	return kread_u32(kread_ptr(upid, koff.upid_ns), koff.pidns_inum);
 }
 
 /*
- * The tgid of @t as ukcov sees it, 0 if ukcov cannot see @t.
+ * The tgid of task @t as ukcov sees it, 0 if ukcov cannot see @t.
  *
  * task->tgid is a pid of the initial namespace; ukcov running in a
  * container knows its targets by the pids of its own namespace (what
@@ -107,21 +140,21 @@ static __always_inline int upid_at(struct pid *pid, __u32 level, struct upid *up
  * from the root down to the task's own namespace; ukcov's level is found
  * once, by its namespace inode, and is the same for every task it sees.
  */
-static __always_inline __u32 visible_tgid(struct task_struct *t)
+static __always_inline __u32 visible_tgid(kptr_t t)
 {
-	struct pid *pid;
-	struct upid up;
+	kptr_t pid, upid;
 	__u32 level, i;
 
 	if (!pidns_ino)
-		return BPF_CORE_READ(t, tgid);
-	pid = BPF_CORE_READ(t, group_leader, thread_pid);
-	level = BPF_CORE_READ(pid, level);
+		return kread_u32(t, koff.task_tgid);
+	pid = kread_ptr(kread_ptr(t, koff.task_group_leader), koff.task_thread_pid);
+	if (!pid)
+		return 0;
+	level = kread_u32(pid, koff.pid_level);
 	if (!pidns_level1) {
 		for (i = 0; i < 32 && i <= level; i++) {
-			if (upid_at(pid, i, &up))
-				return 0;
-			if (BPF_CORE_READ(up.ns, ns.inum) == pidns_ino) {
+			upid = pid + koff.pid_numbers + i * koff.upid_size;
+			if (upid_ns_inum(upid) == pidns_ino) {
 				pidns_level1 = i + 1;
 				break;
 			}
@@ -130,18 +163,19 @@ static __always_inline __u32 visible_tgid(struct task_struct *t)
 			return 0;
 	}
 	i = pidns_level1 - 1;
-	if (i > level || i >= 32 || upid_at(pid, i, &up))
+	if (i > level || i >= 32)
 		return 0;
-	if (BPF_CORE_READ(up.ns, ns.inum) != pidns_ino)
+	upid = pid + koff.pid_numbers + i * koff.upid_size;
+	if (upid_ns_inum(upid) != pidns_ino)
 		return 0;	/* a sibling namespace at the same level */
-	return up.nr;
+	return kread_u32(upid, koff.upid_nr);
 }
 
 static __always_inline __u32 current_tgid(void)
 {
 	if (!pidns_ino)
 		return bpf_get_current_pid_tgid() >> 32;
-	return visible_tgid(bpf_get_current_task_btf());
+	return visible_tgid(bpf_get_current_task());
 }
 
 static __always_inline __u8 *tracked_state(__u32 tgid)
@@ -174,13 +208,14 @@ int count_hit(struct pt_regs *ctx)
 }
 
 /* Fires for new threads too; only a new thread group is a new process. */
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(track_fork, struct task_struct *parent, struct task_struct *child)
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(track_fork, kptr_t parent, kptr_t child)
 {
 	__u32 ctgid;
 	__u8 *state, copy;
 
-	if (!follow_forks || child->pid != child->tgid)
+	if (!follow_forks ||
+	    kread_u32(child, koff.task_pid) != kread_u32(child, koff.task_tgid))
 		return 0;
 	state = tracked_state(visible_tgid(parent));
 	if (!state)
@@ -200,13 +235,13 @@ int BPF_PROG(track_fork, struct task_struct *parent, struct task_struct *child)
  * reading it works on kernels whose tracepoint lacks the group_dead
  * argument (before 6.16).
  */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(track_exit, struct task_struct *p)
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(track_exit, kptr_t p)
 {
 	struct ukcov_event *ev;
 	__u32 tgid;
 
-	if (p->signal->live.counter != 0)
+	if (kread_u32(kread_ptr(p, koff.task_signal), koff.signal_live) != 0)
 		return 0;
 	tgid = visible_tgid(p);
 	if (!tgid || bpf_map_delete_elem(&tracked, &tgid))
@@ -224,12 +259,12 @@ int BPF_PROG(track_exit, struct task_struct *p)
 	return 0;
 }
 
-static __always_inline void file_id(struct file *f, struct ukcov_file_id *id)
+static __always_inline void file_id(kptr_t file, struct ukcov_file_id *id)
 {
-	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	kptr_t inode = kread_ptr(file, koff.file_inode);
 
-	id->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	id->ino = BPF_CORE_READ(inode, i_ino);
+	id->dev = kread_u32(kread_ptr(inode, koff.inode_sb), koff.sb_dev);
+	id->ino = kread_u64(inode, koff.inode_ino);
 }
 
 /*
@@ -242,8 +277,8 @@ static __always_inline __u32 hold_current(void)
 	return bpf_send_signal(SIGSTOP) == 0;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(watch_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(watch_exec, kptr_t p, pid_t old_pid, kptr_t bprm)
 {
 	__u32 tgid = visible_tgid(p);
 	struct ukcov_event *ev;
@@ -260,8 +295,9 @@ int BPF_PROG(watch_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->type = UKCOV_EV_EXEC;
 	ev->pid = tgid;
-	file_id(bprm->file, &ev->file);
-	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), BPF_CORE_READ(bprm, filename));
+	file_id(kread_ptr(bprm, koff.bprm_file), &ev->file);
+	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name),
+				  (const void *)kread_ptr(bprm, koff.bprm_filename));
 	if (hold_exec && !bpf_map_lookup_elem(&known, &ev->file))
 		ev->held = hold_current();
 	bpf_ringbuf_submit(ev, 0);
@@ -272,20 +308,25 @@ int BPF_PROG(watch_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 struct mmap_ctx {
 	struct ukcov_file_id file;
 	__u64 pgoff;
-	const unsigned char *name;
+	kptr_t name;
 	bool exec_file;
 };
 
+/*
+ * The verifier passes a BTF-typed vm_area_struct pointer whatever this
+ * prototype says; it is read like every other kernel address here.
+ */
 static long inspect_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
 	struct mmap_ctx *c = data;
-	struct file *f = vma->vm_file;
+	kptr_t v = (kptr_t)vma;
+	kptr_t file = kread_ptr(v, koff.vma_file);
 
-	if (!f || !(vma->vm_flags & VM_EXEC))
+	if (!file || !(kread_u64(v, koff.vma_flags) & VM_EXEC))
 		return 0;
-	file_id(f, &c->file);
-	c->pgoff = vma->vm_pgoff;
-	c->name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	file_id(file, &c->file);
+	c->pgoff = kread_u64(v, koff.vma_pgoff);
+	c->name = kread_ptr(kread_ptr(file, koff.file_dentry), koff.dentry_name);
 	c->exec_file = true;
 	return 0;
 }
@@ -299,28 +340,28 @@ static long inspect_vma(struct task_struct *task, struct vm_area_struct *vma, vo
  * left to watch_exec; ld.so's startup mmaps come before the process is
  * RUNNING.
  */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(watch_mmap, struct pt_regs *regs, long ret)
+SEC("raw_tp/sys_exit")
+int BPF_PROG(watch_mmap, kptr_t regs, long ret)
 {
 	struct mmap_ctx c = {};
 	struct ukcov_event *ev;
 	__u8 *state;
 	__u32 tgid;
-	long nr, len;
+	long len;
 
+	/* The number is the first filter: this runs at every system call's exit. */
 #if defined(__TARGET_ARCH_x86)
-	nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr != 9 /* __NR_mmap */ || !(BPF_CORE_READ(regs, dx) & PROT_EXEC))
+	if (kread_u64(regs, koff.regs_nr) != 9 /* __NR_mmap */)
 		return 0;
-	len = BPF_CORE_READ(regs, si);
 #elif defined(__TARGET_ARCH_arm64)
-	nr = BPF_CORE_READ(regs, syscallno);
-	if (nr != 222 /* __NR_mmap */ || !(BPF_CORE_READ(regs, regs[2]) & PROT_EXEC))
+	if ((int)kread_u32(regs, koff.regs_nr) != 222 /* __NR_mmap */)
 		return 0;
-	len = BPF_CORE_READ(regs, regs[1]);
 #else
-	return 0;
+	return 0;	/* no known pt_regs layout: dlopen() goes unseen */
 #endif
+	if (!(kread_u64(regs, koff.regs_arg2) & PROT_EXEC))
+		return 0;
+	len = kread_u64(regs, koff.regs_arg1);
 	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
 		return 0;
 	tgid = current_tgid();
@@ -343,7 +384,7 @@ int BPF_PROG(watch_mmap, struct pt_regs *regs, long ret)
 	ev->addr = ret;
 	ev->len = len;
 	ev->pgoff = c.pgoff;
-	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), c.name);
+	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), (const void *)c.name);
 	ev->held = hold_current();
 	bpf_ringbuf_submit(ev, 0);
 	return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,9 +15,12 @@
 #include <linux/capability.h>
 
 #include <bpf/libbpf.h>
+#include <linux/types.h>
 
-#include "counter.skel.h"
+/* Before the skeleton: its read-only data has a struct ukcov_kernel_offsets. */
 #include "../bpf/counter.h"
+#include "counter.skel.h"
+#include "kernel_btf.h"
 #include "log.h"
 #include "probe.h"
 #include "sites.h"
@@ -78,7 +82,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* uprobe.multi came with Linux 6.6; libbpf's CO-RE needs the kernel's BTF. */
+/* uprobe.multi came with Linux 6.6; the kernel offsets come from the kernel's BTF. */
 static bool kernel_has_uprobe_multi(void)
 {
 	struct utsname u;
@@ -106,6 +110,70 @@ static __u32 own_pidns_ino(void)
 	if (stat("/proc/self/ns/pid", &st) || st.st_ino == 0xEFFFFFFCU)
 		return 0;
 	return st.st_ino;
+}
+
+/*
+ * Finds the kernel fields the BPF side reads (struct ukcov_kernel_offsets)
+ * in the running kernel's BTF, each with the size the BPF side reads it
+ * with.  Returns 0, -EOPNOTSUPP when the kernel has no BTF or lacks one of
+ * them (-v names it), or another negative errno.
+ */
+static int find_kernel_offsets(struct ukcov_kernel_offsets *ko)
+{
+	const unsigned int ptr = KERNEL_BTF_PTR_SIZE;
+	const struct kernel_btf_field fields[] = {
+		{ "task_struct", "tgid", 0, 4, &ko->task_tgid, NULL },
+		{ "task_struct", "pid", 0, 4, &ko->task_pid, NULL },
+		{ "task_struct", "group_leader", 0, ptr, &ko->task_group_leader, NULL },
+		{ "task_struct", "thread_pid", 0, ptr, &ko->task_thread_pid, NULL },
+		{ "task_struct", "signal", 0, ptr, &ko->task_signal, NULL },
+		{ "signal_struct", "live.counter", 0, 4, &ko->signal_live, NULL },
+		{ "pid", "level", 0, 4, &ko->pid_level, NULL },
+		{ "pid", "numbers", 0, 0, &ko->pid_numbers, &ko->upid_size },
+		{ "upid", "nr", 0, 4, &ko->upid_nr, NULL },
+		{ "upid", "ns", 0, ptr, &ko->upid_ns, NULL },
+		{ "pid_namespace", "ns.inum", 0, 4, &ko->pidns_inum, NULL },
+		{ "linux_binprm", "file", 0, ptr, &ko->bprm_file, NULL },
+		{ "linux_binprm", "filename", 0, ptr, &ko->bprm_filename, NULL },
+		{ "file", "f_inode", 0, ptr, &ko->file_inode, NULL },
+		{ "file", "f_path.dentry", 0, ptr, &ko->file_dentry, NULL },
+		{ "inode", "i_sb", 0, ptr, &ko->inode_sb, NULL },
+		{ "inode", "i_ino", 0, 8, &ko->inode_ino, NULL },
+		{ "super_block", "s_dev", 0, 4, &ko->sb_dev, NULL },
+		{ "dentry", "d_name.name", 0, ptr, &ko->dentry_name, NULL },
+		{ "vm_area_struct", "vm_file", 0, ptr, &ko->vma_file, NULL },
+		{ "vm_area_struct", "vm_flags", 0, 8, &ko->vma_flags, NULL },
+		{ "vm_area_struct", "vm_pgoff", 0, 8, &ko->vma_pgoff, NULL },
+#if defined(__x86_64__)
+		{ "pt_regs", "orig_ax", 0, 8, &ko->regs_nr, NULL },
+		{ "pt_regs", "si", 0, 8, &ko->regs_arg1, NULL },
+		{ "pt_regs", "dx", 0, 8, &ko->regs_arg2, NULL },
+#elif defined(__aarch64__)
+		{ "pt_regs", "syscallno", 0, 4, &ko->regs_nr, NULL },
+		{ "pt_regs", "regs", 1, 8, &ko->regs_arg1, NULL },
+		{ "pt_regs", "regs", 2, 8, &ko->regs_arg2, NULL },
+#endif
+		/* Elsewhere watch_mmap stops before it reads pt_regs. */
+	};
+	size_t n = sizeof(fields) / sizeof(fields[0]), failed = n;
+	int err;
+
+	err = kernel_btf_resolve_file(KERNEL_BTF_VMLINUX, 0, fields, n, &failed);
+	if (err == -ENOENT && failed == n)
+		return -EOPNOTSUPP;	/* no BTF file */
+	if (err && failed < n) {
+		info("kernel BTF: struct %s member %s: %s", fields[failed].type,
+		     fields[failed].path, err == -ENOENT ? "not found" : "not as expected");
+		return -EOPNOTSUPP;
+	}
+	if (err)
+		return err;
+	/* The BPF side steps through pid.numbers[] by this; it reads nr and ns from each. */
+	if (ko->upid_size < ko->upid_nr + 4 || ko->upid_size < ko->upid_ns + ptr) {
+		info("kernel BTF: struct upid: %u bytes, smaller than its members", ko->upid_size);
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 /*
@@ -165,6 +233,9 @@ struct probe *probe_open_config(const struct site_table *t, const struct probe_c
 		goto err;
 	}
 	select_programs(p->skel, cfg);
+	err = find_kernel_offsets(&p->skel->rodata->koff);
+	if (err)
+		goto err;
 	err = bpf_map__set_max_entries(p->skel->maps.counters, p->max_sites);
 	if (err)
 		goto err;
@@ -361,14 +432,54 @@ out:
 	return err;
 }
 
+/* Threads that destroy links at once, besides the caller. */
+#define DETACH_THREADS 15
+
+/* The links probe_detach() hands out, one at a time, to whichever thread is free. */
+struct detach_job {
+	struct bpf_link **links;
+	size_t n;
+	size_t next;	/* atomic: the next index to take */
+};
+
+static void *detach_worker(void *arg)
+{
+	struct detach_job *job = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->n) {
+		bpf_link__destroy(job->links[i]);
+		job->links[i] = NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Destroying a uprobe.multi link returns only after an RCU tasks-trace
+ * grace period (uprobe_unregister_sync(): 16-80 ms here), whatever its
+ * size, and grace periods that callers wait for at the same time are
+ * shared: one link per thread takes one grace period for all of them
+ * instead of one each (BENCHMARKS.md section 7).
+ */
 void probe_detach(struct probe *p)
 {
+	struct detach_job job = {};
+	pthread_t threads[DETACH_THREADS];
+	size_t nthreads = 0, live = 0;
+
 	if (!p || !p->links)
 		return;
-	for (size_t i = 0; i < p->cap_links; i++) {
-		bpf_link__destroy(p->links[i]);
-		p->links[i] = NULL;
-	}
+	job.links = p->links;
+	job.n = p->cap_links;	/* empty slots are passed over at no cost */
+	for (size_t i = 0; i < p->cap_links; i++)
+		live += p->links[i] != NULL;
+	while (nthreads + 1 < live && nthreads < DETACH_THREADS &&
+	       !pthread_create(&threads[nthreads], NULL, detach_worker, &job))
+		nthreads++;
+	/* Without threads (none could start) the caller destroys them all, one by one. */
+	detach_worker(&job);
+	while (nthreads)
+		pthread_join(threads[--nthreads], NULL);
 	p->nlinks = 0;
 }
 

@@ -58,7 +58,8 @@ struct probe *probe_open(const struct site_table *t);
  * attached while their sites fit in max_sites.  Returns NULL and sets errno:
  *   EPERM       not privileged enough
  *   EOPNOTSUPP  the kernel cannot load uprobe.multi programs (Linux < 6.6),
- *               or lacks what @cfg asks for (BTF tracepoints)
+ *               has no BTF (/sys/kernel/btf/vmlinux), or its BTF lacks a
+ *               structure member the BPF side reads (-v names it)
  */
 struct probe *probe_open_config(const struct site_table *t, const struct probe_config *cfg);
 
