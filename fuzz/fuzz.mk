@@ -29,7 +29,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 # that starts calling another file needs that file added here.
 FZ_CORE_SRCS := $(addprefix user/, sites.c sites_store.c sites_strings.c sites_elf.c sites_dwarf.c sites_place.c \
 	sites_bb.c sites_line.c sites_entries.c sites_ehframe.c sites_debuginfo.c sites_file.c \
-	kcov_reader.c ldso.c procfs.c escape.c)
+	kcov_reader.c ldso.c procfs.c escape.c kernel_btf.c)
 
 FZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FZ_CFLAGS := -O1 -g -std=gnu11 $(WARNFLAGS) $(FZ_SAN) -MMD -MP
@@ -92,7 +92,8 @@ $(FZ_RP_BINS): $(FZ_OUT)/replay/fuzz_%: $(FZ_OUT)/obj-replay/fuzz_%.o \
 	$(call msg,LINK,$@)
 	$(Q)$(FZ_CC) $(FZ_SAN) $^ $(LDLIBS) -ldl -o $@
 
-# Writes seed site-table files and kcov streams (fuzz/seed.sh runs it).
+# Writes seed site-table files, kcov streams, ld.so caches, ELF pairs and
+# BTF blobs (fuzz/seed.sh runs it; libbpf's BTF writer makes the blobs).
 $(FZ_OUT)/gen_seeds: $(FZ_OUT)/obj-replay/gen_seeds.o $(FZ_RP_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(FZ_CC) $(FZ_SAN) $^ $(LDLIBS) -ldl -o $@

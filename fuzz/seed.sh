@@ -14,6 +14,9 @@
 #   OUT/elf_path/    a stripped binary and its debug file (GEN_SEEDS
 #                    elf_path): split with a .gnu_debuglink, stripped of
 #                    .symtab with the same build-id, and a mismatched pair
+#   OUT/kernel_btf/  small kernel BTF blobs holding every struct
+#                    fuzz_kernel_btf asks for, one with duplicate struct
+#                    names, cut copies (GEN_SEEDS kernel_btf)
 #
 # Deterministic: the same system gives the same seeds.  Files over 256 KiB
 # are left out (the fuzzers read 64 KiB at most; the replay reads all).
@@ -25,7 +28,7 @@ fixtures=$3
 max=262144
 
 rm -rf "$out"
-mkdir -p "$out/elf" "$out/elf_path" "$out/sites_file" "$out/kcov" "$out/ldso"
+mkdir -p "$out/elf" "$out/elf_path" "$out/sites_file" "$out/kcov" "$out/ldso" "$out/kernel_btf"
 
 size_of() { wc -c <"$1" | tr -d ' '; }
 
@@ -76,6 +79,7 @@ done
 	"$fixtures/libfixprog-split" "$fixtures/libfixprog-split.debug" \
 	"$fixtures/libfix-stripped.so" "$fixtures/libfix.so" \
 	"$fixtures/sites-stripped" "$fixtures/sites-pie"
+"$gen" kernel_btf "$out/kernel_btf"
 
 if [ -f /etc/ld.so.cache ] && [ "$(size_of /etc/ld.so.cache)" -le "$max" ]; then
 	cp /etc/ld.so.cache "$out/ldso/ld.so.cache"
@@ -85,7 +89,7 @@ cat /proc/self/maps >"$out/ldso/maps" 2>/dev/null || true
 [ -f "$fixtures/libfixprog" ] && cp "$fixtures/libfixprog" "$out/ldso/elf-interp" || true
 [ -f /bin/true ] && cp /bin/true "$out/ldso/true" || true
 
-for t in elf elf_path sites_file kcov ldso; do
+for t in elf elf_path sites_file kcov ldso kernel_btf; do
 	n=$(ls "$out/$t" | wc -l)
 	[ "$n" -gt 0 ] || { echo "seed.sh: no seeds for $t" >&2; exit 1; }
 done
