@@ -19,7 +19,7 @@
 
 FZ_CC ?= clang
 FZ_OUT := .output/fuzz
-FZ_TARGETS := elf elf_path sites_file kcov ldso
+FZ_TARGETS := elf elf_path sites_file kcov ldso kernel_btf
 FZ_SECONDS_DEFAULT := 60
 FUZZ_SECONDS ?= $(FZ_SECONDS_DEFAULT)
 FUZZ_SMOKE_SECONDS ?= 10
@@ -54,6 +54,9 @@ FZ_MAXLEN_elf_path := 65536
 FZ_MAXLEN_sites_file := 65536
 FZ_MAXLEN_kcov := 16384
 FZ_MAXLEN_ldso := 65536
+# A BTF of 16 KiB holds ~1,000 records: every kind, every struct the
+# field list names, and index entries past the first (one per 64 records).
+FZ_MAXLEN_kernel_btf := 16384
 
 .PHONY: fuzz fuzz-smoke fuzz-replay fuzz-build fuzz-seeds
 
@@ -127,7 +130,8 @@ fz_run = for t in $(FZ_TARGETS); do \
 		$(FZ_OUT)/fuzz_$$t -max_total_time=$(1) -max_len=$$(case $$t in \
 			elf) echo $(FZ_MAXLEN_elf);; elf_path) echo $(FZ_MAXLEN_elf_path);; \
 			sites_file) echo $(FZ_MAXLEN_sites_file);; \
-			kcov) echo $(FZ_MAXLEN_kcov);; *) echo $(FZ_MAXLEN_ldso);; esac) \
+			kcov) echo $(FZ_MAXLEN_kcov);; kernel_btf) echo $(FZ_MAXLEN_kernel_btf);; \
+			*) echo $(FZ_MAXLEN_ldso);; esac) \
 			-timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix=$(FZ_OUT)/crashes/$$t/ \
 			$(FZ_OUT)/corpus/$$t $(FZ_OUT)/seeds/$$t \
