@@ -157,7 +157,7 @@ static int scan_function(const struct code_ctx *ctx, const struct data_map *m,
 	return 0;
 }
 
-int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf)
+int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf, struct func_choice *choices)
 {
 	struct func_code fc = {};
 	struct data_map m = {};
@@ -172,6 +172,9 @@ int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf)
 		err = code_ctx_decode(ctx, i, &fc);
 		if (!err)
 			err = scan_function(ctx, &m, &fc, &e);
+		/* Decoded anyway: function sites need not decode it again. */
+		if (!err && choices)
+			func_code_choose(&fc, &choices[i]);
 	}
 	func_code_release(&fc);
 	free(m.v);

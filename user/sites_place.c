@@ -418,10 +418,8 @@ size_t func_code_place(const struct func_code *fc, size_t first, enum probe_cost
 	return best;
 }
 
-void site_place_at(struct site *s, const struct func_code *fc, size_t index,
-		   enum probe_cost cost, struct site_module *m)
+static void count_placement(enum probe_cost cost, struct site_module *m)
 {
-	s->probe_offset = fc->offset + (fc->v[index].vaddr - fc->start);
 	switch (cost) {
 	case PROBE_NOP5:
 		m->nplace_nop5++;
@@ -433,6 +431,26 @@ void site_place_at(struct site *s, const struct func_code *fc, size_t index,
 		m->nplace_single_step++;
 		break;
 	}
+}
+
+void site_place_at(struct site *s, const struct func_code *fc, size_t index,
+		   enum probe_cost cost, struct site_module *m)
+{
+	s->probe_offset = fc->offset + (fc->v[index].vaddr - fc->start);
+	count_placement(cost, m);
+}
+
+void func_code_choose(struct func_code *fc, struct func_choice *c)
+{
+	enum probe_cost cost;
+	size_t at;
+
+	*c = (struct func_choice){};
+	if (!fc->n)
+		return;
+	func_code_mark_leaders(fc);
+	at = func_code_place(fc, 0, &cost);
+	*c = (struct func_choice){ .probe = fc->v[at].vaddr, .cost = cost, .decoded = true };
 }
 
 /* ---- the module ------------------------------------------------------------ */
@@ -467,32 +485,45 @@ int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc)
 	return 0;
 }
 
-int sites_place_funcs(const struct code_ctx *ctx, struct site *sites, size_t *n,
-		      struct site_module *m)
+/*
+ * Whether an entry of @ctx lies in (@f's start, @probe]: then the run
+ * from the function's start ends at or before @probe, which a choice made
+ * without the entries did not know.
+ */
+static bool entry_before(const struct code_ctx *ctx, const struct site *f, uint64_t probe)
+{
+	size_t k = entries_from(ctx, f->vaddr + 1);
+
+	return k < ctx->nentries && ctx->entries[k] <= probe;
+}
+
+int sites_place_funcs(const struct code_ctx *ctx, const struct func_choice *choices,
+		      struct site *sites, size_t *n, struct site_module *m)
 {
 	struct func_code fc = {};
 	size_t i, kept = 0, total = *n;
 	int err = 0;
 
 	for (i = 0; i < total; i++) {
+		struct func_choice c = choices[i];
 		struct site s = sites[i];
-		enum probe_cost cost;
-		size_t at;
 
-		err = code_ctx_decode(ctx, i, &fc);
-		if (err)
-			goto out;
-		if (fc.n) {
-			func_code_mark_leaders(&fc);
-			at = func_code_place(&fc, 0, &cost);
-			if (cost == PROBE_REFUSED) {
-				m->nrefused++;
-				continue;
-			}
-			site_place_at(&s, &fc, at, cost, m);
-		} else {
+		/* Rare: another function jumps into this one's first run. */
+		if (c.decoded && entry_before(ctx, &s, c.probe)) {
+			err = code_ctx_decode(ctx, i, &fc);
+			if (err)
+				goto out;
+			func_code_choose(&fc, &c);
+		}
+		if (!c.decoded) {
 			/* Not decodable: keep the entry, the kernel decides. */
 			m->nplace_single_step++;
+		} else if (c.cost == PROBE_REFUSED) {
+			m->nrefused++;
+			continue;
+		} else {
+			s.probe_offset = s.offset + (c.probe - s.vaddr);
+			count_placement(c.cost, m);
 		}
 		sites[kept++] = s;
 	}
@@ -525,6 +556,7 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 {
 	struct line_table lt = {};
 	struct code_ctx ctx = { .strings = strings, .lines = &lt };
+	struct func_choice *choices = NULL;
 	struct site *built = NULL;
 	size_t nbuilt = 0, i;
 	int err = 0;
@@ -563,12 +595,19 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 		err = ctx.image ? -errno : -ENOEXEC;
 		goto out;
 	}
-	err = code_ctx_find_entries(&ctx, elf);
+	if (kind == SITE_KIND_FUNC) {
+		choices = calloc(ctx.nfuncs ?: 1, sizeof(*choices));
+		if (!choices) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	err = code_ctx_find_entries(&ctx, elf, choices);
 	if (err)
 		goto out;
 	switch (kind) {
 	case SITE_KIND_FUNC:
-		err = sites_place_funcs(&ctx, *sites, n, m);
+		err = sites_place_funcs(&ctx, choices, *sites, n, m);
 		if (!err && !*n) {
 			*why = "the kernel cannot probe any function's entry";
 			err = -ENODATA;
@@ -600,6 +639,7 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 	}
 out:
 	free(built);
+	free(choices);
 	free(ctx.entries);
 	disasm_free(ctx.d);
 	line_table_release(&lt);

@@ -160,6 +160,24 @@ struct code_ctx {
 };
 
 /*
+ * Where the probe of a function site goes, chosen from the function's own
+ * leaders only (func_code_choose()): while the module's entries are being
+ * found, so that function sites need not decode every function twice.
+ * sites_place_funcs() keeps the choice unless an entry falls between.
+ */
+struct func_choice {
+	uint64_t probe;		/* vaddr of the chosen instruction */
+	uint8_t cost;		/* enum probe_cost; PROBE_REFUSED: drop the site */
+	bool decoded;		/* false: no instruction, keep the entry */
+};
+
+/*
+ * Marks @fc's leaders and chooses where its function site's probe goes:
+ * the cheapest instruction of its first straight-line run.
+ */
+void func_code_choose(struct func_code *fc, struct func_choice *c);
+
+/*
  * Fills @ctx->entries from every function of @ctx and the module @elf's
  * read-only data: direct jump and call targets (a tail jump from another
  * function into this one's body), code addresses taken by rip-relative
@@ -167,9 +185,11 @@ struct code_ctx {
  * case reached by falling through from the previous one is still entered
  * through the table).  More entries than real ones only split blocks and
  * keep probes where they are; a missing one would let a probe move past
- * an entry and count it.  Returns 0 or -ENOMEM.
+ * an entry and count it.  With @choices (NULL or ctx->nfuncs of them),
+ * also chooses each function's probe while it is decoded.
+ * Returns 0 or -ENOMEM.
  */
-int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf);
+int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf, struct func_choice *choices);
 
 /*
  * Decodes function @i of @ctx into @fc: its range ends at the next
@@ -181,13 +201,15 @@ int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc);
 /*
  * Places the probe of each function site of @sites (@*n of them, the
  * function list of @ctx) on the cheapest instruction of the function's
- * first straight-line run.  Sites the kernel cannot probe anywhere in
- * that run are removed (compacting @sites, updating *@n) and counted in
+ * first straight-line run, as @choices (code_ctx_find_entries()) says,
+ * or decoding the function again when one of ctx->entries cuts that run
+ * before the choice.  Sites the kernel cannot probe anywhere in that run
+ * are removed (compacting @sites, updating *@n) and counted in
  * @m->nrefused; a function that does not decode keeps its entry.
  * Returns 0 or -ENOMEM.
  */
-int sites_place_funcs(const struct code_ctx *ctx, struct site *sites, size_t *n,
-		      struct site_module *m);
+int sites_place_funcs(const struct code_ctx *ctx, const struct func_choice *choices,
+		      struct site *sites, size_t *n, struct site_module *m);
 
 /*
  * Basic-block sites of every function of @ctx (sites_bb.c): one per
