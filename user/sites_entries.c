@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "parallel.h"
 #include "sites_place.h"
 
 /* Entries one table may give: more than any switch has cases. */
@@ -157,38 +158,94 @@ static int scan_function(const struct code_ctx *ctx, const struct data_map *m,
 	return 0;
 }
 
+/* The entries pass, on the workers of the code_ctx (sites_place.h). */
+struct entries_pass {
+	const struct code_ctx *ctx;
+	const struct data_map *map;
+	struct func_choice *choices;	/* NULL: no function sites to place */
+	struct {
+		struct func_code fc;
+		struct entry_vec e;	/* unsorted, with repeats */
+	} w[PARALLEL_MAX_WORKERS];
+};
+
+static int entries_slice(void *arg, unsigned worker, size_t lo, size_t hi)
+{
+	struct entries_pass *p = arg;
+	struct func_code *fc = &p->w[worker].fc;
+	struct code_ctx ctx;
+	size_t i;
+	int err;
+
+	code_ctx_worker(p->ctx, worker, &ctx);
+	for (i = lo; i < hi; i++) {
+		err = code_ctx_decode(&ctx, i, fc);
+		if (!err)
+			err = scan_function(&ctx, p->map, fc, &p->w[worker].e);
+		if (err)
+			return err;
+		/* Decoded anyway: function sites need not decode it again. */
+		if (p->choices)
+			func_code_choose(fc, &p->choices[i]);
+	}
+	return 0;
+}
+
+/*
+ * The workers' entries in one sorted vector without repeats, in *@out:
+ * the same set whichever worker found which.
+ */
+static int entries_merge(struct entries_pass *p, unsigned nworkers, struct entry_vec *out)
+{
+	struct entry_vec *e = &p->w[0].e;
+	size_t i, j;
+	unsigned w;
+
+	for (w = 1; w < nworkers; w++) {
+		const struct entry_vec *more = &p->w[w].e;
+
+		if (!more->n)
+			continue;
+		if (ARRAY_GROW(e->v, e->cap, e->n + more->n, 1024))
+			return -ENOMEM;
+		memcpy(e->v + e->n, more->v, more->n * sizeof(*more->v));
+		e->n += more->n;
+	}
+	if (e->n) {
+		qsort(e->v, e->n, sizeof(*e->v), cmp_u64);
+		for (i = j = 1; i < e->n; i++)
+			if (e->v[i] != e->v[j - 1])
+				e->v[j++] = e->v[i];
+		e->n = j;
+	}
+	*out = *e;
+	*e = (struct entry_vec){};
+	return 0;
+}
+
 int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf, struct func_choice *choices)
 {
-	struct func_code fc = {};
-	struct data_map m = {};
+	struct entries_pass p = { .ctx = ctx, .choices = choices };
+	unsigned nworkers = code_ctx_nworkers(ctx), w;
 	struct entry_vec e = {};
-	size_t i, j;
+	struct data_map m = {};
 	int err;
 
 	ctx->entries = NULL;
 	ctx->nentries = 0;
+	p.map = &m;
 	err = data_map_read(elf, ctx->image_size, &m);
-	for (i = 0; !err && i < ctx->nfuncs; i++) {
-		err = code_ctx_decode(ctx, i, &fc);
-		if (!err)
-			err = scan_function(ctx, &m, &fc, &e);
-		/* Decoded anyway: function sites need not decode it again. */
-		if (!err && choices)
-			func_code_choose(&fc, &choices[i]);
+	if (!err)
+		err = code_ctx_run(ctx, entries_slice, &p);
+	if (!err)
+		err = entries_merge(&p, nworkers, &e);
+	for (w = 0; w < nworkers; w++) {
+		func_code_release(&p.w[w].fc);
+		free(p.w[w].e.v);
 	}
-	func_code_release(&fc);
 	free(m.v);
-	if (err) {
-		free(e.v);
+	if (err)
 		return err;
-	}
-	if (e.n) {
-		qsort(e.v, e.n, sizeof(*e.v), cmp_u64);
-		for (i = j = 1; i < e.n; i++)
-			if (e.v[i] != e.v[j - 1])
-				e.v[j++] = e.v[i];
-		e.n = j;
-	}
 	ctx->entries = e.v;
 	ctx->nentries = e.n;
 	return 0;

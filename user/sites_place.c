@@ -11,6 +11,7 @@
  * first, so the count is the same wherever in the run the probe sits.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #endif
 
 #include "array.h"
+#include "parallel.h"
 #include "sites_place.h"
 
 /* ---- what the kernel does with an instruction -------------------------- */
@@ -485,6 +487,213 @@ int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc)
 	return 0;
 }
 
+/* ---- workers: the passes over every function, on several threads -------- */
+
+/*
+ * Functions a worker must have for its thread to pay: starting one costs
+ * tens of microseconds, decoding a small function a few.
+ */
+#define FUNCS_PER_WORKER 256
+
+struct code_workers {
+	pthread_mutex_t strings_lock;
+	unsigned n;
+	struct disasm *d[PARALLEL_MAX_WORKERS];	/* d[0] is ctx->d */
+};
+
+int code_ctx_open(struct code_ctx *ctx)
+{
+	unsigned want = parallel_workers(ctx->nfuncs, FUNCS_PER_WORKER);
+	struct code_workers *w;
+
+	ctx->workers = NULL;
+	ctx->d = disasm_new();
+	if (!ctx->d)
+		return -errno;
+	if (want < 2)
+		return 0;
+	/* Without memory for more, one worker gives the same sites. */
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return 0;
+	pthread_mutex_init(&w->strings_lock, NULL);
+	w->d[0] = ctx->d;
+	for (w->n = 1; w->n < want; w->n++) {
+		w->d[w->n] = disasm_new();
+		if (!w->d[w->n])
+			break;
+	}
+	ctx->workers = w;
+	return 0;
+}
+
+void code_ctx_close(struct code_ctx *ctx)
+{
+	struct code_workers *w = ctx->workers;
+
+	if (w) {
+		for (unsigned i = 1; i < w->n; i++)
+			disasm_free(w->d[i]);
+		pthread_mutex_destroy(&w->strings_lock);
+		free(w);
+	}
+	disasm_free(ctx->d);
+	ctx->workers = NULL;
+	ctx->d = NULL;
+}
+
+unsigned code_ctx_nworkers(const struct code_ctx *ctx)
+{
+	return ctx->workers ? ctx->workers->n : 1;
+}
+
+int code_ctx_run(const struct code_ctx *ctx,
+		 int (*fn)(void *arg, unsigned worker, size_t lo, size_t hi), void *arg)
+{
+	return parallel_run(code_ctx_nworkers(ctx), ctx->nfuncs, fn, arg);
+}
+
+void code_ctx_worker(const struct code_ctx *ctx, unsigned worker, struct code_ctx *out)
+{
+	*out = *ctx;
+	if (ctx->workers)
+		out->d = ctx->workers->d[worker];
+}
+
+int code_ctx_row_source(const struct code_ctx *ctx, const struct line_row *row,
+			const char **file, uint32_t *line)
+{
+	int err;
+
+	if (ctx->workers)
+		pthread_mutex_lock(&ctx->workers->strings_lock);
+	err = line_row_source(row, ctx->strings, file, line);
+	if (ctx->workers)
+		pthread_mutex_unlock(&ctx->workers->strings_lock);
+	return err;
+}
+
+void *code_ctx_alloc(const struct code_ctx *ctx, size_t size)
+{
+	void *p;
+
+	if (ctx->workers)
+		pthread_mutex_lock(&ctx->workers->strings_lock);
+	p = site_strings_alloc(ctx->strings, size);
+	if (ctx->workers)
+		pthread_mutex_unlock(&ctx->workers->strings_lock);
+	return p;
+}
+
+/* One worker's share of code_ctx_build_sites(). */
+struct build_worker {
+	struct func_code fc;
+	struct site *v;
+	size_t n, cap;
+	struct site_module m;	/* placement counts only */
+};
+
+struct build_pass {
+	const struct code_ctx *ctx;
+	code_func_sites_fn *fn;
+	struct build_worker w[PARALLEL_MAX_WORKERS];
+	/*
+	 * Per function: the worker that built its sites, and that worker's
+	 * site count after them.  A worker takes functions in increasing
+	 * order, so its sites are in function order too.
+	 */
+	struct build_span {
+		unsigned worker;
+		size_t end;
+	} *spans;
+};
+
+static int build_slice(void *arg, unsigned worker, size_t lo, size_t hi)
+{
+	struct build_pass *p = arg;
+	struct build_worker *w = &p->w[worker];
+	struct code_ctx ctx;
+	size_t i;
+	int err;
+
+	code_ctx_worker(p->ctx, worker, &ctx);
+	for (i = lo; i < hi; i++) {
+		err = p->fn(&ctx, i, &w->fc, &w->v, &w->n, &w->cap, &w->m);
+		if (err)
+			return err;
+		p->spans[i] = (struct build_span){ worker, w->n };
+	}
+	return 0;
+}
+
+/* The workers' sites in function order, in *@out (NULL when none). */
+static int build_merge(struct build_pass *p, unsigned nworkers, struct site **out, size_t *n)
+{
+	size_t from[PARALLEL_MAX_WORKERS] = {}, total = 0, k = 0, i;
+	struct site *v;
+	unsigned w;
+
+	for (w = 0; w < nworkers; w++)
+		total += p->w[w].n;
+	if (total > SITES_MAX_PER_MODULE)
+		return -E2BIG;
+	/* One worker built them in order already. */
+	if (nworkers == 1 || !total) {
+		*out = p->w[0].v;
+		*n = p->w[0].n;
+		p->w[0].v = NULL;
+		return 0;
+	}
+	v = reallocarray(NULL, total, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < p->ctx->nfuncs; i++) {
+		const struct build_span *s = &p->spans[i];
+		size_t c = s->end - from[s->worker];
+
+		if (c)
+			memcpy(v + k, p->w[s->worker].v + from[s->worker], c * sizeof(*v));
+		k += c;
+		from[s->worker] = s->end;
+	}
+	*out = v;
+	*n = total;
+	return 0;
+}
+
+static void add_placement_counts(struct site_module *to, const struct site_module *from)
+{
+	to->nplace_nop5 += from->nplace_nop5;
+	to->nplace_emulated += from->nplace_emulated;
+	to->nplace_single_step += from->nplace_single_step;
+	to->nrefused += from->nrefused;
+}
+
+int code_ctx_build_sites(const struct code_ctx *ctx, code_func_sites_fn *fn,
+			 struct site **out, size_t *n, struct site_module *m)
+{
+	struct build_pass p = { .ctx = ctx, .fn = fn };
+	unsigned nworkers = code_ctx_nworkers(ctx), w;
+	int err;
+
+	p.spans = calloc(ctx->nfuncs ?: 1, sizeof(*p.spans));
+	if (!p.spans)
+		return -ENOMEM;
+	err = code_ctx_run(ctx, build_slice, &p);
+	if (!err)
+		err = build_merge(&p, nworkers, out, n);
+	for (w = 0; w < nworkers; w++) {
+		if (!err)
+			add_placement_counts(m, &p.w[w].m);
+		func_code_release(&p.w[w].fc);
+		free(p.w[w].v);
+	}
+	free(p.spans);
+	return err;
+}
+
+/* ---- function sites ----------------------------------------------------------- */
+
 /*
  * Whether an entry of @ctx lies in (@f's start, @probe]: then the run
  * from the function's start ends at or before @probe, which a choice made
@@ -586,13 +795,14 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 	ctx.image_size = i;
 	ctx.funcs = *sites;
 	ctx.nfuncs = *n;
-	ctx.d = ctx.image ? disasm_new() : NULL;
-	if (!ctx.d) {
+	err = ctx.image ? code_ctx_open(&ctx) : -ENOEXEC;
+	if (err) {
 		/* Function entries need no decoder: they stay where they are. */
-		if (kind == SITE_KIND_FUNC)
+		if (kind == SITE_KIND_FUNC) {
+			err = 0;
 			goto out;
+		}
 		*why = "line and bb sites need an x86-64 binary and host";
-		err = ctx.image ? -errno : -ENOEXEC;
 		goto out;
 	}
 	if (kind == SITE_KIND_FUNC) {
@@ -641,7 +851,7 @@ out:
 	free(built);
 	free(choices);
 	free(ctx.entries);
-	disasm_free(ctx.d);
+	code_ctx_close(&ctx);
 	line_table_release(&lt);
 	return err;
 }

@@ -142,8 +142,10 @@ void site_place_at(struct site *s, const struct func_code *fc, size_t index,
  * site of @funcs (sorted by vaddr, one per address, as sites_elf.c makes
  * them) lies with all its bytes in @image, the whole file.
  */
+struct code_workers;
+
 struct code_ctx {
-	struct disasm *d;
+	struct disasm *d;		/* worker 0's decoder; in a pass, the worker's */
 	const uint8_t *image;		/* the file's bytes */
 	uint64_t image_size;
 	const struct site *funcs;	/* function sites, sorted by vaddr */
@@ -157,7 +159,62 @@ struct code_ctx {
 	 */
 	uint64_t *entries;
 	size_t nentries;
+	/*
+	 * What the passes over every function need to run on several
+	 * threads (code_ctx_open()): a decoder per worker, and a lock on
+	 * @strings.  NULL: one worker, @d.
+	 */
+	struct code_workers *workers;
 };
+
+/*
+ * Opens the decoders of @ctx: ctx->d, and one more per other worker the
+ * passes over its ctx->nfuncs functions will run on (parallel.h).
+ * Returns 0 or a negative errno (-EOPNOTSUPP on other machines than
+ * x86-64, -ENOMEM); call code_ctx_close() either way.
+ */
+int code_ctx_open(struct code_ctx *ctx);
+void code_ctx_close(struct code_ctx *ctx);
+
+/*
+ * Runs @fn(@arg, worker, lo, hi) over the functions [0, ctx->nfuncs) on
+ * the workers of @ctx (parallel_run()); code_ctx_worker() gives each its
+ * view of @ctx.  Returns 0 or the first error in function order.
+ */
+int code_ctx_run(const struct code_ctx *ctx,
+		 int (*fn)(void *arg, unsigned worker, size_t lo, size_t hi), void *arg);
+
+/* How many workers code_ctx_run() uses (>= 1): the size of per-worker scratch. */
+unsigned code_ctx_nworkers(const struct code_ctx *ctx);
+
+/* @ctx as worker @worker uses it, in *@out: with that worker's decoder. */
+void code_ctx_worker(const struct code_ctx *ctx, unsigned worker, struct code_ctx *out);
+
+/*
+ * line_row_source() and site_strings_alloc() on ctx->strings, which the
+ * workers share: safe from any of them.
+ */
+int code_ctx_row_source(const struct code_ctx *ctx, const struct line_row *row,
+			const char **file, uint32_t *line);
+void *code_ctx_alloc(const struct code_ctx *ctx, size_t size);
+
+/*
+ * Appends the sites of function @i of @ctx to the vector (@*v, @*n, @*cap:
+ * site_vec_push()), using @fc as scratch, and counts their placement in
+ * @m (nplace_*, nrefused).  Returns 0 or a negative errno.
+ */
+typedef int code_func_sites_fn(const struct code_ctx *ctx, size_t i, struct func_code *fc,
+			       struct site **v, size_t *n, size_t *cap, struct site_module *m);
+
+/*
+ * Calls @fn for every function of @ctx on its workers and concatenates
+ * the sites in function order: the same array whatever the number of
+ * workers.  Returns 0 with a malloc'd array in *@out (NULL when *@n is
+ * 0) and the placement counts added to @m, or a negative errno (-E2BIG
+ * past SITES_MAX_PER_MODULE sites in all).
+ */
+int code_ctx_build_sites(const struct code_ctx *ctx, code_func_sites_fn *fn,
+			 struct site **out, size_t *n, struct site_module *m);
 
 /*
  * Where the probe of a function site goes, chosen from the function's own
