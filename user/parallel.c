@@ -102,21 +102,30 @@ static void *worker_main(void *arg)
 }
 
 /*
- * Starts workers 1..@n-1 with every signal blocked, so that signals still
- * go to the caller's thread (a signalfd, a handler that expects to
- * interrupt it).  Returns how many started.
+ * Starts a thread with every signal blocked, so that signals still go to
+ * the caller's thread (a signalfd, a handler that expects to interrupt
+ * it).  Returns 0 or pthread_create()'s error.
  */
-static unsigned start_workers(struct worker *w, unsigned n)
+static int start_thread(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
-	unsigned started;
+	int err;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (started = 0; started + 1 < n; started++)
-		if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]))
-			break;
+	err = pthread_create(thread, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+/* Starts workers 1..@n-1.  Returns how many started. */
+static unsigned start_workers(struct worker *w, unsigned n)
+{
+	unsigned started;
+
+	for (started = 0; started + 1 < n; started++)
+		if (start_thread(&w[started].thread, worker_main, &w[started]))
+			break;
 	return started;
 }
 
@@ -143,4 +152,32 @@ int parallel_run(unsigned nworkers, size_t n, parallel_fn *fn, void *ctx)
 		pthread_join(w[i].thread, NULL);
 	pthread_mutex_destroy(&r.lock);
 	return r.err;
+}
+
+static void *task_main(void *arg)
+{
+	struct parallel_task *t = arg;
+
+	t->err = t->fn(t->arg);
+	return NULL;
+}
+
+void parallel_task_start(struct parallel_task *t, int (*fn)(void *arg), void *arg,
+			 bool beside)
+{
+	*t = (struct parallel_task){ .fn = fn, .arg = arg };
+	if (beside && !start_thread(&t->thread, task_main, t)) {
+		t->threaded = true;
+		return;
+	}
+	t->err = fn(arg);
+}
+
+int parallel_task_join(struct parallel_task *t)
+{
+	if (t->threaded) {
+		pthread_join(t->thread, NULL);
+		t->threaded = false;
+	}
+	return t->err;
 }

@@ -8,6 +8,8 @@
 #ifndef UKCOV_PARALLEL_H
 #define UKCOV_PARALLEL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Never more threads than this, however many CPUs there are. */
@@ -45,5 +47,25 @@ void parallel_set_workers(unsigned n);
  * comes first in item order: the error a loop on one thread would return.
  */
 int parallel_run(unsigned nworkers, size_t n, parallel_fn *fn, void *ctx);
+
+/* One function run beside the caller's own work. */
+struct parallel_task {
+	int (*fn)(void *arg);
+	void *arg;
+	int err;
+	bool threaded;
+	pthread_t thread;
+};
+
+/*
+ * Runs @fn(@arg): on a thread of its own when @beside (with every signal
+ * blocked, as parallel_run()'s workers), else, or when no thread can be
+ * made, right away on the caller's.  parallel_task_join() must follow.
+ */
+void parallel_task_start(struct parallel_task *t, int (*fn)(void *arg), void *arg,
+			 bool beside);
+
+/* Waits for the task to end.  Returns what @fn returned. */
+int parallel_task_join(struct parallel_task *t);
 
 #endif /* UKCOV_PARALLEL_H */

@@ -531,6 +531,9 @@ void code_ctx_close(struct code_ctx *ctx)
 {
 	struct code_workers *w = ctx->workers;
 
+	free(ctx->sections);
+	ctx->sections = NULL;
+	ctx->nsections = 0;
 	if (w) {
 		for (unsigned i = 1; i < w->n; i++)
 			disasm_free(w->d[i]);
@@ -759,77 +762,91 @@ int site_vec_push(struct site **v, size_t *n, size_t *cap, const struct site *s)
 	return 0;
 }
 
-int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_elf,
-		     struct site_strings *strings, struct site **sites, size_t *n,
-		     struct site_module *m, const char **why)
+/*
+ * What sites_build_kind() reads from DWARF: file:line and func_line of
+ * the function sites.  No code and no decoder: it can run beside the
+ * entries pass, which needs none of it.
+ */
+struct dwarf_job {
+	Elf *elf;		/* NULL: no line table (--no-dwarf) */
+	bool need_lines;	/* line sites: an empty line table ends the build */
+	struct line_table *lt;
+	struct site_strings *strings;
+	struct site *sites;
+	size_t n;
+	bool has_dwarf;		/* the line table has rows */
+	bool failed;		/* atomic: the entries pass can stop (code_ctx.cancel) */
+};
+
+static int dwarf_job_read(struct dwarf_job *j)
 {
-	struct line_table lt = {};
-	struct code_ctx ctx = { .strings = strings, .lines = &lt };
-	struct func_choice *choices = NULL;
+	size_t i;
+	int err;
+
+	if (j->elf) {
+		err = line_table_read(j->elf, j->lt);
+		if (err)
+			return err;
+		j->has_dwarf = j->lt->n > 0;
+		err = line_table_fill(j->lt, j->strings, j->sites, j->n);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < j->n; i++)
+		j->sites[i].func_line = j->sites[i].line;
+	return line_table_func_lines(j->lt, j->sites, j->n);
+}
+
+static int dwarf_job_run(void *arg)
+{
+	struct dwarf_job *j = arg;
+	int err = dwarf_job_read(j);
+
+	if (err || (j->need_lines && !j->lt->n))
+		__atomic_store_n(&j->failed, true, __ATOMIC_RELAXED);
+	return err;
+}
+
+/*
+ * Opens @ctx on the code of @elf: its decoders and the sections tables
+ * can be in, the last libelf calls before the passes.  *@no_code gets
+ * why there is no decoder (the caller decides whether that is an error).
+ * Returns 0 or -ENOMEM.
+ */
+static int open_code(struct code_ctx *ctx, Elf *elf, int *no_code)
+{
+	size_t size;
+
+	ctx->image = (const uint8_t *)elf_rawfile(elf, &size);
+	ctx->image_size = size;
+	*no_code = ctx->image ? code_ctx_open(ctx) : -ENOEXEC;
+	return *no_code ? 0 : code_ctx_read_sections(ctx, elf);
+}
+
+/* The sites of @kind from the entries and choices in @ctx (see below). */
+static int build_kind(enum site_kind kind, const struct code_ctx *ctx,
+		      const struct func_choice *choices, struct site **sites, size_t *n,
+		      struct site_module *m, const char **why)
+{
 	struct site *built = NULL;
-	size_t nbuilt = 0, i;
-	int err = 0;
+	size_t nbuilt = 0;
+	int err;
 
-	/* Line sites are the line table: --no-dwarf cannot apply to them. */
-	if (!no_dwarf || kind == SITE_KIND_LINE) {
-		err = line_table_read(dwarf_elf ?: elf, &lt);
-		if (err)
-			goto out;
-		m->has_dwarf = lt.n > 0;
-		err = line_table_fill(&lt, strings, *sites, *n);
-		if (err)
-			goto out;
-	}
-	for (i = 0; i < *n; i++)
-		(*sites)[i].func_line = (*sites)[i].line;
-	err = line_table_func_lines(&lt, *sites, *n);
-	if (err)
-		goto out;
-	if (kind == SITE_KIND_LINE && !lt.n) {
-		*why = "no DWARF line table (build with -g, or use --sites func)";
-		err = -ENODATA;
-		goto out;
-	}
-
-	ctx.image = (const uint8_t *)elf_rawfile(elf, &i);
-	ctx.image_size = i;
-	ctx.funcs = *sites;
-	ctx.nfuncs = *n;
-	err = ctx.image ? code_ctx_open(&ctx) : -ENOEXEC;
-	if (err) {
-		/* Function entries need no decoder: they stay where they are. */
-		if (kind == SITE_KIND_FUNC) {
-			err = 0;
-			goto out;
-		}
-		*why = "line and bb sites need an x86-64 binary and host";
-		goto out;
-	}
-	if (kind == SITE_KIND_FUNC) {
-		choices = calloc(ctx.nfuncs ?: 1, sizeof(*choices));
-		if (!choices) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
-	err = code_ctx_find_entries(&ctx, elf, choices);
-	if (err)
-		goto out;
 	switch (kind) {
 	case SITE_KIND_FUNC:
-		err = sites_place_funcs(&ctx, choices, *sites, n, m);
+		err = sites_place_funcs(ctx, choices, *sites, n, m);
 		if (!err && !*n) {
 			*why = "the kernel cannot probe any function's entry";
 			err = -ENODATA;
 		}
-		goto out;
+		return err;
 	case SITE_KIND_LINE:
-		err = sites_line_build(&ctx, &built, &nbuilt, m);
+		err = sites_line_build(ctx, &built, &nbuilt, m);
 		if (err == -ENODATA)
 			*why = "no DWARF line table row lies in a function";
 		break;
 	case SITE_KIND_BB:
-		err = sites_bb_build(&ctx, &built, &nbuilt, m);
+		err = sites_bb_build(ctx, &built, &nbuilt, m);
 		if (!err && !nbuilt) {
 			*why = "no basic block the kernel can probe";
 			err = -ENODATA;
@@ -841,14 +858,72 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 	}
 	if (err == -E2BIG)
 		*why = "too many sites";
-	if (!err) {
-		free(*sites);
-		*sites = built;
-		*n = nbuilt;
-		built = NULL;
+	if (err) {
+		free(built);
+		return err;
 	}
+	free(*sites);
+	*sites = built;
+	*n = nbuilt;
+	return 0;
+}
+
+int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_elf,
+		     struct site_strings *strings, struct site **sites, size_t *n,
+		     struct site_module *m, const char **why)
+{
+	struct line_table lt = {};
+	struct code_ctx ctx = { .strings = strings, .lines = &lt, .funcs = *sites, .nfuncs = *n };
+	struct dwarf_job dwarf = {
+		/* Line sites are the line table: --no-dwarf cannot apply to them. */
+		.elf = !no_dwarf || kind == SITE_KIND_LINE ? dwarf_elf ?: elf : NULL,
+		.need_lines = kind == SITE_KIND_LINE,
+		.lt = &lt, .strings = strings, .sites = *sites, .n = *n,
+	};
+	struct func_choice *choices = NULL;
+	struct parallel_task task;
+	int err, no_code, entries_err = 0;
+
+	if (kind == SITE_KIND_FUNC) {
+		choices = calloc(*n ?: 1, sizeof(*choices));
+		if (!choices)
+			return -ENOMEM;
+	}
+	err = open_code(&ctx, elf, &no_code);
+	if (err)
+		goto out;
+	/*
+	 * DWARF (the line table, the subprograms: a third of libc's time
+	 * with its debug file) needs no code, and the entries pass needs no
+	 * DWARF: with more than one worker they run side by side.  Each
+	 * writes its own fields of the function sites; the pass calls no
+	 * libelf (open_code() did), so only DWARF uses the Elf handles.
+	 */
+	ctx.cancel = &dwarf.failed;
+	parallel_task_start(&task, dwarf_job_run, &dwarf, !no_code && code_ctx_nworkers(&ctx) > 1);
+	if (!no_code)
+		entries_err = code_ctx_find_entries(&ctx, choices);
+	err = parallel_task_join(&task);
+	m->has_dwarf = dwarf.has_dwarf;
+	if (err)
+		goto out;
+	if (kind == SITE_KIND_LINE && !lt.n) {
+		*why = "no DWARF line table (build with -g, or use --sites func)";
+		err = -ENODATA;
+		goto out;
+	}
+	if (no_code) {
+		/* Function entries need no decoder: they stay where they are. */
+		if (kind != SITE_KIND_FUNC) {
+			*why = "line and bb sites need an x86-64 binary and host";
+			err = no_code;
+		}
+		goto out;
+	}
+	err = entries_err;
+	if (!err)
+		err = build_kind(kind, &ctx, choices, sites, n, m, why);
 out:
-	free(built);
 	free(choices);
 	free(ctx.entries);
 	code_ctx_close(&ctx);

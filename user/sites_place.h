@@ -144,6 +144,12 @@ void site_place_at(struct site *s, const struct func_code *fc, size_t index,
  */
 struct code_workers;
 
+/* An allocated section with file contents: where jump tables can be. */
+struct code_section {
+	uint64_t addr, size;	/* vaddr and bytes */
+	uint64_t offset;	/* file offset */
+};
+
 struct code_ctx {
 	struct disasm *d;		/* worker 0's decoder; in a pass, the worker's */
 	const uint8_t *image;		/* the file's bytes */
@@ -160,6 +166,18 @@ struct code_ctx {
 	uint64_t *entries;
 	size_t nentries;
 	/*
+	 * The module's sections a jump table can be in
+	 * (code_ctx_read_sections()): the passes call no libelf, so that
+	 * DWARF can be read from the same Elf beside them.
+	 */
+	struct code_section *sections;
+	size_t nsections;
+	/*
+	 * NULL, or set from another thread to end code_ctx_find_entries()
+	 * early (it then fails with -ECANCELED): what runs beside it failed.
+	 */
+	const bool *cancel;
+	/*
 	 * What the passes over every function need to run on several
 	 * threads (code_ctx_open()): a decoder per worker, and a lock on
 	 * @strings.  NULL: one worker, @d.
@@ -175,6 +193,12 @@ struct code_ctx {
  */
 int code_ctx_open(struct code_ctx *ctx);
 void code_ctx_close(struct code_ctx *ctx);
+
+/*
+ * Fills ctx->sections from the section headers of @elf, which ctx->image
+ * is the file of (code_ctx_close() frees them).  Returns 0 or -ENOMEM.
+ */
+int code_ctx_read_sections(struct code_ctx *ctx, Elf *elf);
 
 /*
  * Runs @fn(@arg, worker, lo, hi) over the functions [0, ctx->nfuncs) on
@@ -235,8 +259,8 @@ struct func_choice {
 void func_code_choose(struct func_code *fc, struct func_choice *c);
 
 /*
- * Fills @ctx->entries from every function of @ctx and the module @elf's
- * read-only data: direct jump and call targets (a tail jump from another
+ * Fills @ctx->entries from every function of @ctx and the module's
+ * read-only data (ctx->sections): direct jump and call targets (a tail jump from another
  * function into this one's body), code addresses taken by rip-relative
  * lea, and the targets of the jump tables indirect jumps read (a switch
  * case reached by falling through from the previous one is still entered
@@ -246,7 +270,8 @@ void func_code_choose(struct func_code *fc, struct func_choice *c);
  * also chooses each function's probe while it is decoded.
  * Returns 0 or -ENOMEM.
  */
-int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf, struct func_choice *choices);
+int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices);
+
 
 /*
  * Decodes function @i of @ctx into @fc: its range ends at the next
