@@ -33,6 +33,7 @@ struct run {
 struct worker {
 	struct run *run;
 	unsigned index;
+	struct parallel_job *job;	/* NULL, or to do before the loop */
 	pthread_t thread;
 };
 
@@ -93,10 +94,17 @@ static void run_slices(struct run *r, unsigned worker)
 	}
 }
 
+static void run_job(struct parallel_job *job)
+{
+	if (job)
+		job->err = job->fn(job->arg);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	run_job(w->job);
 	run_slices(w->run, w->index);
 	return NULL;
 }
@@ -129,55 +137,32 @@ static unsigned start_workers(struct worker *w, unsigned n)
 	return started;
 }
 
-int parallel_run(unsigned nworkers, size_t n, parallel_fn *fn, void *ctx)
+int parallel_run(unsigned nworkers, size_t n, parallel_fn *fn, void *ctx,
+		 struct parallel_job *job)
 {
 	struct worker w[PARALLEL_MAX_WORKERS - 1];
 	struct run r = { .fn = fn, .ctx = ctx, .n = n };
 	unsigned i, started;
 
-	if (!n)
-		return 0;
 	if (nworkers > PARALLEL_MAX_WORKERS)
 		nworkers = PARALLEL_MAX_WORKERS;
-	/* One worker: one call, no thread, no lock. */
-	if (nworkers <= 1 || n == 1)
-		return fn(ctx, 0, 0, n);
+	/* One worker: the job, then one call; no thread, no lock. */
+	if (nworkers <= 1 || n <= 1) {
+		run_job(job);
+		return n ? fn(ctx, 0, 0, n) : 0;
+	}
 	r.slice = n / ((size_t)nworkers * SLICES_PER_WORKER) ?: 1;
 	pthread_mutex_init(&r.lock, NULL);
 	for (i = 0; i + 1 < nworkers; i++)
 		w[i] = (struct worker){ .run = &r, .index = i + 1 };
+	w[nworkers - 2].job = job;
 	started = start_workers(w, nworkers);
+	/* The job's worker did not start: the caller's does the job. */
+	if (started < nworkers - 1)
+		run_job(job);
 	run_slices(&r, 0);
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].thread, NULL);
 	pthread_mutex_destroy(&r.lock);
 	return r.err;
-}
-
-static void *task_main(void *arg)
-{
-	struct parallel_task *t = arg;
-
-	t->err = t->fn(t->arg);
-	return NULL;
-}
-
-void parallel_task_start(struct parallel_task *t, int (*fn)(void *arg), void *arg,
-			 bool beside)
-{
-	*t = (struct parallel_task){ .fn = fn, .arg = arg };
-	if (beside && !start_thread(&t->thread, task_main, t)) {
-		t->threaded = true;
-		return;
-	}
-	t->err = fn(arg);
-}
-
-int parallel_task_join(struct parallel_task *t)
-{
-	if (t->threaded) {
-		pthread_join(t->thread, NULL);
-		t->threaded = false;
-	}
-	return t->err;
 }

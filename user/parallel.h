@@ -8,8 +8,6 @@
 #ifndef UKCOV_PARALLEL_H
 #define UKCOV_PARALLEL_H
 
-#include <pthread.h>
-#include <stdbool.h>
 #include <stddef.h>
 
 /* Never more threads than this, however many CPUs there are. */
@@ -39,33 +37,27 @@ unsigned parallel_workers(size_t n, size_t grain);
 void parallel_set_workers(unsigned n);
 
 /*
- * Calls @fn on consecutive slices of [0, @n), each item exactly once,
- * from @nworkers threads (the caller's is worker 0; threads that cannot
- * be created only make it slower).  Slices are handed out in increasing
- * order; after a failure no new slice starts.  Every thread has ended
- * when it returns.  Returns 0, or the error of the failing slice that
- * comes first in item order: the error a loop on one thread would return.
+ * A job one worker of parallel_run() does before its share of the loop:
+ * work the loop does not depend on, which then runs beside it on as
+ * many CPUs as the loop leaves, and whose worker joins the loop after.
  */
-int parallel_run(unsigned nworkers, size_t n, parallel_fn *fn, void *ctx);
-
-/* One function run beside the caller's own work. */
-struct parallel_task {
+struct parallel_job {
 	int (*fn)(void *arg);
 	void *arg;
-	int err;
-	bool threaded;
-	pthread_t thread;
+	int err;	/* what fn returned, once parallel_run() has */
 };
 
 /*
- * Runs @fn(@arg): on a thread of its own when @beside (with every signal
- * blocked, as parallel_run()'s workers), else, or when no thread can be
- * made, right away on the caller's.  parallel_task_join() must follow.
+ * Calls @fn on consecutive slices of [0, @n), each item exactly once,
+ * from @nworkers threads (the caller's is worker 0; threads that cannot
+ * be created only make it slower).  Slices are handed out in increasing
+ * order; after a failure no new slice starts.  @job, when not NULL, runs
+ * once, first thing on the last worker (on one worker: before the loop).
+ * Every thread has ended when it returns.  Returns 0, or the error of the
+ * failing slice that comes first in item order: the error a loop on one
+ * thread would return.
  */
-void parallel_task_start(struct parallel_task *t, int (*fn)(void *arg), void *arg,
-			 bool beside);
-
-/* Waits for the task to end.  Returns what @fn returned. */
-int parallel_task_join(struct parallel_task *t);
+int parallel_run(unsigned nworkers, size_t n, parallel_fn *fn, void *ctx,
+		 struct parallel_job *job);
 
 #endif /* UKCOV_PARALLEL_H */

@@ -217,7 +217,8 @@ static int entries_merge(struct entries_pass *p, unsigned nworkers, struct entry
 	return 0;
 }
 
-int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices)
+int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices,
+			  struct parallel_job *beside)
 {
 	struct entries_pass p = { .ctx = ctx, .choices = choices };
 	unsigned nworkers = code_ctx_nworkers(ctx), w;
@@ -226,7 +227,7 @@ int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices)
 
 	ctx->entries = NULL;
 	ctx->nentries = 0;
-	err = code_ctx_run(ctx, entries_slice, &p);
+	err = code_ctx_run(ctx, entries_slice, &p, beside);
 	if (!err)
 		err = entries_merge(&p, nworkers, &e);
 	for (w = 0; w < nworkers; w++) {

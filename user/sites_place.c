@@ -551,9 +551,10 @@ unsigned code_ctx_nworkers(const struct code_ctx *ctx)
 }
 
 int code_ctx_run(const struct code_ctx *ctx,
-		 int (*fn)(void *arg, unsigned worker, size_t lo, size_t hi), void *arg)
+		 int (*fn)(void *arg, unsigned worker, size_t lo, size_t hi), void *arg,
+		 struct parallel_job *job)
 {
-	return parallel_run(code_ctx_nworkers(ctx), ctx->nfuncs, fn, arg);
+	return parallel_run(code_ctx_nworkers(ctx), ctx->nfuncs, fn, arg, job);
 }
 
 void code_ctx_worker(const struct code_ctx *ctx, unsigned worker, struct code_ctx *out)
@@ -682,7 +683,7 @@ int code_ctx_build_sites(const struct code_ctx *ctx, code_func_sites_fn *fn,
 	p.spans = calloc(ctx->nfuncs ?: 1, sizeof(*p.spans));
 	if (!p.spans)
 		return -ENOMEM;
-	err = code_ctx_run(ctx, build_slice, &p);
+	err = code_ctx_run(ctx, build_slice, &p, NULL);
 	if (!err)
 		err = build_merge(&p, nworkers, out, n);
 	for (w = 0; w < nworkers; w++) {
@@ -764,8 +765,8 @@ int site_vec_push(struct site **v, size_t *n, size_t *cap, const struct site *s)
 
 /*
  * What sites_build_kind() reads from DWARF: file:line and func_line of
- * the function sites.  No code and no decoder: it can run beside the
- * entries pass, which needs none of it.
+ * the function sites.  No code and no decoder: it runs as a job beside
+ * the entries pass, which needs none of it.
  */
 struct dwarf_job {
 	Elf *elf;		/* NULL: no line table (--no-dwarf) */
@@ -797,6 +798,7 @@ static int dwarf_job_read(struct dwarf_job *j)
 	return line_table_func_lines(j->lt, j->sites, j->n);
 }
 
+/* parallel_job: dwarf_job_read(), and stop the entries pass when it failed. */
 static int dwarf_job_run(void *arg)
 {
 	struct dwarf_job *j = arg;
@@ -880,8 +882,8 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 		.need_lines = kind == SITE_KIND_LINE,
 		.lt = &lt, .strings = strings, .sites = *sites, .n = *n,
 	};
+	struct parallel_job job = { .fn = dwarf_job_run, .arg = &dwarf };
 	struct func_choice *choices = NULL;
-	struct parallel_task task;
 	int err, no_code, entries_err = 0;
 
 	if (kind == SITE_KIND_FUNC) {
@@ -895,15 +897,17 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 	/*
 	 * DWARF (the line table, the subprograms: a third of libc's time
 	 * with its debug file) needs no code, and the entries pass needs no
-	 * DWARF: with more than one worker they run side by side.  Each
-	 * writes its own fields of the function sites; the pass calls no
-	 * libelf (open_code() did), so only DWARF uses the Elf handles.
+	 * DWARF: one worker reads it while the others decode, then decodes
+	 * too.  Each writes its own fields of the function sites; the pass
+	 * calls no libelf (open_code() did), so only DWARF uses the Elf
+	 * handles meanwhile.
 	 */
 	ctx.cancel = &dwarf.failed;
-	parallel_task_start(&task, dwarf_job_run, &dwarf, !no_code && code_ctx_nworkers(&ctx) > 1);
-	if (!no_code)
-		entries_err = code_ctx_find_entries(&ctx, choices);
-	err = parallel_task_join(&task);
+	if (no_code)
+		job.err = dwarf_job_run(&dwarf);
+	else
+		entries_err = code_ctx_find_entries(&ctx, choices, &job);
+	err = job.err;
 	m->has_dwarf = dwarf.has_dwarf;
 	if (err)
 		goto out;

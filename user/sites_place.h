@@ -174,7 +174,7 @@ struct code_ctx {
 	size_t nsections;
 	/*
 	 * NULL, or set from another thread to end code_ctx_find_entries()
-	 * early (it then fails with -ECANCELED): what runs beside it failed.
+	 * early (it then fails with -ECANCELED): the job beside it failed.
 	 */
 	const bool *cancel;
 	/*
@@ -200,13 +200,17 @@ void code_ctx_close(struct code_ctx *ctx);
  */
 int code_ctx_read_sections(struct code_ctx *ctx, Elf *elf);
 
+struct parallel_job;
+
 /*
  * Runs @fn(@arg, worker, lo, hi) over the functions [0, ctx->nfuncs) on
- * the workers of @ctx (parallel_run()); code_ctx_worker() gives each its
- * view of @ctx.  Returns 0 or the first error in function order.
+ * the workers of @ctx, and @job (NULL: none) on one of them first
+ * (parallel_run()); code_ctx_worker() gives each its view of @ctx.
+ * Returns 0 or the first error in function order.
  */
 int code_ctx_run(const struct code_ctx *ctx,
-		 int (*fn)(void *arg, unsigned worker, size_t lo, size_t hi), void *arg);
+		 int (*fn)(void *arg, unsigned worker, size_t lo, size_t hi), void *arg,
+		 struct parallel_job *job);
 
 /* How many workers code_ctx_run() uses (>= 1): the size of per-worker scratch. */
 unsigned code_ctx_nworkers(const struct code_ctx *ctx);
@@ -267,10 +271,12 @@ void func_code_choose(struct func_code *fc, struct func_choice *c);
  * through the table).  More entries than real ones only split blocks and
  * keep probes where they are; a missing one would let a probe move past
  * an entry and count it.  With @choices (NULL or ctx->nfuncs of them),
- * also chooses each function's probe while it is decoded.
- * Returns 0 or -ENOMEM.
+ * also chooses each function's probe while it is decoded.  @beside (NULL:
+ * none) runs on one of the workers before it decodes (code_ctx_run()).
+ * Returns 0, -ENOMEM or -ECANCELED (ctx->cancel).
  */
-int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices);
+int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices,
+			  struct parallel_job *beside);
 
 
 /*

@@ -62,7 +62,7 @@ static void test_each_item_once(void **state)
 	(void)state;
 	c.hits = calloc(n, sizeof(*c.hits));
 	assert_non_null(c.hits);
-	assert_int_equal(parallel_run(4, n, count_items, &c), 0);
+	assert_int_equal(parallel_run(4, n, count_items, &c, NULL), 0);
 	for (size_t i = 0; i < n; i++)
 		if (c.hits[i] != 1)
 			fail_msg("item %zu done %u times", i, c.hits[i]);
@@ -80,7 +80,7 @@ static void test_one_worker_one_call(void **state)
 	(void)state;
 	c.hits = calloc(n, sizeof(*c.hits));
 	assert_non_null(c.hits);
-	assert_int_equal(parallel_run(1, n, count_items, &c), 0);
+	assert_int_equal(parallel_run(1, n, count_items, &c, NULL), 0);
 	assert_int_equal(c.calls, 1);
 	assert_int_equal(c.max_worker, 0);
 	assert_int_equal(c.hits[0], 1);
@@ -93,7 +93,7 @@ static void test_no_items_no_call(void **state)
 	struct count_ctx c = { .fail_at = SIZE_MAX };
 
 	(void)state;
-	assert_int_equal(parallel_run(4, 0, count_items, &c), 0);
+	assert_int_equal(parallel_run(4, 0, count_items, &c, NULL), 0);
 	assert_int_equal(c.calls, 0);
 }
 
@@ -107,7 +107,7 @@ static void test_first_error_in_item_order(void **state)
 
 		c.hits = calloc(n, sizeof(*c.hits));
 		assert_non_null(c.hits);
-		assert_int_equal(parallel_run(4, n, count_items, &c), -EIO);
+		assert_int_equal(parallel_run(4, n, count_items, &c, NULL), -EIO);
 		/* Everything before the failing slice was done, once. */
 		for (size_t i = 0; i < 5000; i++)
 			assert_int_equal(c.hits[i], 1);
@@ -129,27 +129,57 @@ static void test_workers_knob(void **state)
 	assert_true(parallel_workers(1u << 20, 1) <= PARALLEL_MAX_WORKERS);
 }
 
-static int task_fn(void *arg)
-{
-	int *ran = arg;
+struct job_ctx {
+	int ran;		/* atomic */
+	struct count_ctx *loop;
+	size_t done_before;	/* items of the loop already done when the job ran */
+};
 
-	(*ran)++;
+static int job_fn(void *arg)
+{
+	struct job_ctx *j = arg;
+
+	__atomic_add_fetch(&j->ran, 1, __ATOMIC_RELAXED);
+	j->done_before = __atomic_load_n(&j->loop->calls, __ATOMIC_RELAXED);
 	return -EPERM;
 }
 
-static void test_task_beside_and_inline(void **state)
+/* The job runs once, on any worker count, and its error is its own. */
+static void test_job_once_beside_the_loop(void **state)
 {
-	struct parallel_task t;
-	int ran = 0;
+	const size_t n = 5000;
 
 	(void)state;
-	parallel_task_start(&t, task_fn, &ran, true);
-	assert_int_equal(parallel_task_join(&t), -EPERM);
-	assert_int_equal(ran, 1);
-	parallel_task_start(&t, task_fn, &ran, false);
-	/* Inline: done before start returns. */
-	assert_int_equal(ran, 2);
-	assert_int_equal(parallel_task_join(&t), -EPERM);
+	for (unsigned workers = 1; workers <= 4; workers++) {
+		struct count_ctx c = { .fail_at = SIZE_MAX };
+		struct job_ctx j = { .loop = &c };
+		struct parallel_job job = { .fn = job_fn, .arg = &j };
+
+		c.hits = calloc(n, sizeof(*c.hits));
+		assert_non_null(c.hits);
+		assert_int_equal(parallel_run(workers, n, count_items, &c, &job), 0);
+		assert_int_equal(j.ran, 1);
+		assert_int_equal(job.err, -EPERM);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(c.hits[i], 1);
+		/* On one worker the job comes first. */
+		if (workers == 1)
+			assert_int_equal(j.done_before, 0);
+		free(c.hits);
+	}
+}
+
+static void test_job_without_items(void **state)
+{
+	struct count_ctx c = { .fail_at = SIZE_MAX };
+	struct job_ctx j = { .loop = &c };
+	struct parallel_job job = { .fn = job_fn, .arg = &j };
+
+	(void)state;
+	assert_int_equal(parallel_run(4, 0, count_items, &c, &job), 0);
+	assert_int_equal(j.ran, 1);
+	assert_int_equal(job.err, -EPERM);
+	assert_int_equal(c.calls, 0);
 }
 
 /* ---- discovery on several threads builds the one-thread table -------------- */
@@ -266,7 +296,8 @@ int main(void)
 		cmocka_unit_test(test_no_items_no_call),
 		cmocka_unit_test(test_first_error_in_item_order),
 		cmocka_unit_test(test_workers_knob),
-		cmocka_unit_test(test_task_beside_and_inline),
+		cmocka_unit_test(test_job_once_beside_the_loop),
+		cmocka_unit_test(test_job_without_items),
 		cmocka_unit_test(test_same_table_self),
 		cmocka_unit_test(test_same_table_fixtures),
 	};
