@@ -77,8 +77,8 @@ static int entry_push(struct entry_vec *e, uint64_t vaddr)
 }
 
 /* Reads the table at @table for @fc's indirect jumps (see the top). */
-static int read_table(const struct code_ctx *ctx, const struct func_code *fc, uint64_t table, bool absolute,
-		      struct entry_vec *e)
+static int read_table(const struct code_ctx *ctx, const struct func_code *fc, uint64_t table,
+		      bool absolute, struct entry_vec *e)
 {
 	size_t width = absolute ? 8 : 4;
 	int err;

@@ -137,11 +137,6 @@ size_t func_code_place(const struct func_code *fc, size_t first, enum probe_cost
 void site_place_at(struct site *s, const struct func_code *fc, size_t index,
 		   enum probe_cost cost, struct site_module *m);
 
-/*
- * What the site builders need about the module's code.  Every function
- * site of @funcs (sorted by vaddr, one per address, as sites_elf.c makes
- * them) lies with all its bytes in @image, the whole file.
- */
 struct code_workers;
 
 /* An allocated section with file contents: where jump tables can be. */
@@ -150,14 +145,24 @@ struct code_section {
 	uint64_t offset;	/* file offset */
 };
 
+/*
+ * What the site builders need about the module's code.  Every function
+ * site of @funcs (sorted by vaddr, one per address, as sites_elf.c makes
+ * them) lies with all its bytes in @image, the whole file.
+ */
 struct code_ctx {
 	struct disasm *d;		/* worker 0's decoder; in a pass, the worker's */
 	const uint8_t *image;		/* the file's bytes */
 	uint64_t image_size;
 	const struct site *funcs;	/* function sites, sorted by vaddr */
 	size_t nfuncs;
-	const struct line_table *lines;	/* NULL or empty without DWARF */
-	struct site_strings *strings;
+	/*
+	 * NULL or empty without DWARF.  sites_build_kind() reads it beside
+	 * code_ctx_find_entries(), which must not look at it (nor at the
+	 * file:line of @funcs); the passes after may.
+	 */
+	const struct line_table *lines;
+	struct site_strings *strings;	/* workers: through code_ctx_row_source()... */
 	/*
 	 * Where control may enter the module's code other than by falling
 	 * through or by a jump of the same function: sorted vaddrs
@@ -264,20 +269,20 @@ void func_code_choose(struct func_code *fc, struct func_choice *c);
 
 /*
  * Fills @ctx->entries from every function of @ctx and the module's
- * read-only data (ctx->sections): direct jump and call targets (a tail jump from another
- * function into this one's body), code addresses taken by rip-relative
- * lea, and the targets of the jump tables indirect jumps read (a switch
- * case reached by falling through from the previous one is still entered
- * through the table).  More entries than real ones only split blocks and
- * keep probes where they are; a missing one would let a probe move past
- * an entry and count it.  With @choices (NULL or ctx->nfuncs of them),
- * also chooses each function's probe while it is decoded.  @beside (NULL:
- * none) runs on one of the workers before it decodes (code_ctx_run()).
- * Returns 0, -ENOMEM or -ECANCELED (ctx->cancel).
+ * read-only data (ctx->sections): direct jump and call targets (a tail
+ * jump from another function into this one's body), code addresses taken
+ * by rip-relative lea, and the targets of the jump tables indirect jumps
+ * read (a switch case reached by falling through from the previous one is
+ * still entered through the table).  More entries than real ones only
+ * split blocks and keep probes where they are; a missing one would let a
+ * probe move past an entry and count it.  With @choices (NULL or
+ * ctx->nfuncs of them), also chooses each function's probe while it is
+ * decoded.  @beside (NULL: none) runs on one of the workers before it
+ * decodes (code_ctx_run()).  Returns 0, -ENOMEM or -ECANCELED
+ * (ctx->cancel).
  */
 int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices,
 			  struct parallel_job *beside);
-
 
 /*
  * Decodes function @i of @ctx into @fc: its range ends at the next
