@@ -37,7 +37,7 @@ override CFLAGS += -std=gnu11 $(WARNFLAGS) $(SANFLAGS) -MMD -MP
 override CPPFLAGS += -D_GNU_SOURCE -DUKCOV_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuser -I$(OUTPUT)
 LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf libdw libelf 2>/dev/null || echo -lbpf -ldw -lelf -lz) \
-	$(shell $(PKG_CONFIG) --libs capstone 2>/dev/null || echo -lcapstone) -lm
+	$(shell $(PKG_CONFIG) --libs capstone 2>/dev/null || echo -lcapstone) -lm -pthread
 override LDFLAGS += $(SANFLAGS)
 
 ifeq ($(V),1)

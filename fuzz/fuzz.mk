@@ -29,7 +29,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 # that starts calling another file needs that file added here.
 FZ_CORE_SRCS := $(addprefix user/, sites.c sites_store.c sites_strings.c sites_elf.c sites_dwarf.c sites_place.c \
 	sites_bb.c sites_line.c sites_entries.c sites_ehframe.c sites_debuginfo.c sites_file.c \
-	kcov_reader.c ldso.c procfs.c escape.c kernel_btf.c)
+	kcov_reader.c ldso.c procfs.c escape.c kernel_btf.c parallel.c)
 
 FZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FZ_CFLAGS := -O1 -g -std=gnu11 $(WARNFLAGS) $(FZ_SAN) -MMD -MP

@@ -50,7 +50,7 @@ static int block_rows(const struct code_ctx *ctx, struct site *s, const struct s
 		return 0;
 	if (nr > UINT32_MAX)
 		return -E2BIG;
-	rows = site_strings_alloc(ctx->strings, nr * sizeof(*rows));
+	rows = code_ctx_alloc(ctx, nr * sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++)
@@ -69,7 +69,7 @@ static int block_rows(const struct code_ctx *ctx, struct site *s, const struct s
 	return 0;
 }
 
-/* Sites of function @i of @ctx, decoded in @fc, appended to @v. */
+/* code_func_sites_fn: the sites of function @i of @ctx, decoded in @fc. */
 static int function_blocks(const struct code_ctx *ctx, size_t i, struct func_code *fc,
 			   struct site **v, size_t *n, size_t *cap, struct site_module *m)
 {
@@ -77,8 +77,11 @@ static int function_blocks(const struct code_ctx *ctx, size_t i, struct func_cod
 	struct stmt_row *r = NULL;
 	size_t j, nr = 0, k = 0;
 	bool with_rows = ctx->lines && ctx->lines->n;
-	int err = 0;
+	int err;
 
+	err = code_ctx_decode(ctx, i, fc);
+	if (err)
+		return err;
 	if (with_rows) {
 		err = func_stmt_rows(ctx, fc, &r, &nr);
 		if (err)
@@ -128,18 +131,13 @@ static int function_blocks(const struct code_ctx *ctx, size_t i, struct func_cod
 int sites_bb_build(const struct code_ctx *ctx, struct site **out, size_t *n,
 		   struct site_module *m)
 {
-	struct func_code fc = {};
 	struct site *v = NULL;
-	size_t nv = 0, cap = 0, i;
-	int err = 0;
+	size_t nv = 0;
+	int err;
 
-	for (i = 0; i < ctx->nfuncs; i++) {
-		err = code_ctx_decode(ctx, i, &fc);
-		if (!err)
-			err = function_blocks(ctx, i, &fc, &v, &nv, &cap, m);
-		if (err)
-			goto out;
-	}
+	err = code_ctx_build_sites(ctx, function_blocks, &v, &nv, m);
+	if (err)
+		return err;
 	/* The nearest row at or before each leader names its line. */
 	if (ctx->lines && ctx->lines->n) {
 		err = line_table_fill(ctx->lines, ctx->strings, v, nv);
@@ -151,6 +149,5 @@ int sites_bb_build(const struct code_ctx *ctx, struct site **out, size_t *n,
 	v = NULL;
 out:
 	free(v);
-	func_code_release(&fc);
 	return err;
 }

@@ -24,52 +24,47 @@
 #include <string.h>
 
 #include "array.h"
+#include "parallel.h"
 #include "sites_place.h"
 
 /* Entries one table may give: more than any switch has cases. */
 #define TABLE_MAX 65536
-
-struct data_map {
-	struct {
-		uint64_t addr, size, offset;
-	} *v;
-	size_t n, cap;
-};
 
 struct entry_vec {
 	uint64_t *v;
 	size_t n, cap;
 };
 
-/* The allocated sections with file contents: where tables can be. */
-static int data_map_read(Elf *elf, uint64_t image_size, struct data_map *m)
+int code_ctx_read_sections(struct code_ctx *ctx, Elf *elf)
 {
 	Elf_Scn *scn = NULL;
+	size_t cap = 0;
 	GElf_Shdr sh;
 
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
-		    !(sh.sh_flags & SHF_ALLOC) || sh.sh_offset > image_size ||
-		    sh.sh_size > image_size - sh.sh_offset)
+		    !(sh.sh_flags & SHF_ALLOC) || sh.sh_offset > ctx->image_size ||
+		    sh.sh_size > ctx->image_size - sh.sh_offset)
 			continue;
-		if (ARRAY_GROW(m->v, m->cap, m->n + 1, 16))
+		if (ARRAY_GROW(ctx->sections, cap, ctx->nsections + 1, 16))
 			return -ENOMEM;
-		m->v[m->n].addr = sh.sh_addr;
-		m->v[m->n].size = sh.sh_size;
-		m->v[m->n].offset = sh.sh_offset;
-		m->n++;
+		ctx->sections[ctx->nsections++] = (struct code_section){
+			.addr = sh.sh_addr, .size = sh.sh_size, .offset = sh.sh_offset,
+		};
 	}
 	return 0;
 }
 
 /* The @len bytes at vaddr @addr, or NULL when no section holds them all. */
-static const uint8_t *data_at(const struct code_ctx *ctx, const struct data_map *m,
-			      uint64_t addr, size_t len)
+static const uint8_t *data_at(const struct code_ctx *ctx, uint64_t addr, size_t len)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (addr >= m->v[i].addr && addr - m->v[i].addr <= m->v[i].size &&
-		    len <= m->v[i].size - (addr - m->v[i].addr))
-			return ctx->image + m->v[i].offset + (addr - m->v[i].addr);
+	for (size_t i = 0; i < ctx->nsections; i++) {
+		const struct code_section *sec = &ctx->sections[i];
+
+		if (addr >= sec->addr && addr - sec->addr <= sec->size &&
+		    len <= sec->size - (addr - sec->addr))
+			return ctx->image + sec->offset + (addr - sec->addr);
+	}
 	return NULL;
 }
 
@@ -82,15 +77,14 @@ static int entry_push(struct entry_vec *e, uint64_t vaddr)
 }
 
 /* Reads the table at @table for @fc's indirect jumps (see the top). */
-static int read_table(const struct code_ctx *ctx, const struct data_map *m,
-		      const struct func_code *fc, uint64_t table, bool absolute,
-		      struct entry_vec *e)
+static int read_table(const struct code_ctx *ctx, const struct func_code *fc, uint64_t table,
+		      bool absolute, struct entry_vec *e)
 {
 	size_t width = absolute ? 8 : 4;
 	int err;
 
 	for (size_t k = 0; k < TABLE_MAX; k++) {
-		const uint8_t *p = data_at(ctx, m, table + k * width, width);
+		const uint8_t *p = data_at(ctx, table + k * width, width);
 		uint64_t target;
 
 		if (!p)
@@ -123,8 +117,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* One function's contribution. */
-static int scan_function(const struct code_ctx *ctx, const struct data_map *m,
-			 const struct func_code *fc, struct entry_vec *e)
+static int scan_function(const struct code_ctx *ctx, const struct func_code *fc,
+			 struct entry_vec *e)
 {
 	bool indirect = false;
 	size_t i;
@@ -149,7 +143,7 @@ static int scan_function(const struct code_ctx *ctx, const struct data_map *m,
 		const struct insn *in = &fc->v[i];
 
 		if (in->flags & (INSN_REF_RIP | INSN_REF_TABLE8)) {
-			err = read_table(ctx, m, fc, in->target, in->flags & INSN_REF_TABLE8, e);
+			err = read_table(ctx, fc, in->target, in->flags & INSN_REF_TABLE8, e);
 			if (err)
 				return err;
 		}
@@ -157,35 +151,91 @@ static int scan_function(const struct code_ctx *ctx, const struct data_map *m,
 	return 0;
 }
 
-int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf)
+/* The entries pass, on the workers of the code_ctx (sites_place.h). */
+struct entries_pass {
+	const struct code_ctx *ctx;
+	struct func_choice *choices;	/* NULL: no function sites to place */
+	struct {
+		struct func_code fc;
+		struct entry_vec e;	/* unsorted, with repeats */
+	} w[PARALLEL_MAX_WORKERS];
+};
+
+static int entries_slice(void *arg, unsigned worker, size_t lo, size_t hi)
 {
-	struct func_code fc = {};
-	struct data_map m = {};
-	struct entry_vec e = {};
+	struct entries_pass *p = arg;
+	struct func_code *fc = &p->w[worker].fc;
+	struct code_ctx ctx;
+	size_t i;
+	int err;
+
+	code_ctx_worker(p->ctx, worker, &ctx);
+	for (i = lo; i < hi; i++) {
+		if (ctx.cancel && __atomic_load_n(ctx.cancel, __ATOMIC_RELAXED))
+			return -ECANCELED;
+		err = code_ctx_decode(&ctx, i, fc);
+		if (!err)
+			err = scan_function(&ctx, fc, &p->w[worker].e);
+		if (err)
+			return err;
+		/* Decoded anyway: function sites need not decode it again. */
+		if (p->choices)
+			func_code_choose(fc, &p->choices[i]);
+	}
+	return 0;
+}
+
+/*
+ * The workers' entries in one sorted vector without repeats, in *@out:
+ * the same set whichever worker found which.
+ */
+static int entries_merge(struct entries_pass *p, unsigned nworkers, struct entry_vec *out)
+{
+	struct entry_vec *e = &p->w[0].e;
 	size_t i, j;
+	unsigned w;
+
+	for (w = 1; w < nworkers; w++) {
+		const struct entry_vec *more = &p->w[w].e;
+
+		if (!more->n)
+			continue;
+		if (ARRAY_GROW(e->v, e->cap, e->n + more->n, 1024))
+			return -ENOMEM;
+		memcpy(e->v + e->n, more->v, more->n * sizeof(*more->v));
+		e->n += more->n;
+	}
+	if (e->n) {
+		qsort(e->v, e->n, sizeof(*e->v), cmp_u64);
+		for (i = j = 1; i < e->n; i++)
+			if (e->v[i] != e->v[j - 1])
+				e->v[j++] = e->v[i];
+		e->n = j;
+	}
+	*out = *e;
+	*e = (struct entry_vec){};
+	return 0;
+}
+
+int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices,
+			  struct parallel_job *beside)
+{
+	struct entries_pass p = { .ctx = ctx, .choices = choices };
+	unsigned nworkers = code_ctx_nworkers(ctx), w;
+	struct entry_vec e = {};
 	int err;
 
 	ctx->entries = NULL;
 	ctx->nentries = 0;
-	err = data_map_read(elf, ctx->image_size, &m);
-	for (i = 0; !err && i < ctx->nfuncs; i++) {
-		err = code_ctx_decode(ctx, i, &fc);
-		if (!err)
-			err = scan_function(ctx, &m, &fc, &e);
+	err = code_ctx_run(ctx, entries_slice, &p, beside);
+	if (!err)
+		err = entries_merge(&p, nworkers, &e);
+	for (w = 0; w < nworkers; w++) {
+		func_code_release(&p.w[w].fc);
+		free(p.w[w].e.v);
 	}
-	func_code_release(&fc);
-	free(m.v);
-	if (err) {
-		free(e.v);
+	if (err)
 		return err;
-	}
-	if (e.n) {
-		qsort(e.v, e.n, sizeof(*e.v), cmp_u64);
-		for (i = j = 1; i < e.n; i++)
-			if (e.v[i] != e.v[j - 1])
-				e.v[j++] = e.v[i];
-		e.n = j;
-	}
 	ctx->entries = e.v;
 	ctx->nentries = e.n;
 	return 0;

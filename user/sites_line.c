@@ -166,7 +166,7 @@ int func_stmt_rows(const struct code_ctx *ctx, const struct func_code *fc,
 				prev = row;
 				continue;
 			}
-			err = line_row_source(row, ctx->strings, &x.file, &x.line);
+			err = code_ctx_row_source(ctx, row, &x.file, &x.line);
 			if (err)
 				goto out;
 			if (!x.file) {
@@ -286,39 +286,42 @@ static bool has_rows(const struct code_ctx *ctx, size_t i)
 	return at < ctx->lines->n && ctx->lines->v[at].addr - f->vaddr < size;
 }
 
+/* code_func_sites_fn: the line sites of function @i, when it has rows. */
+static int line_function(const struct code_ctx *ctx, size_t i, struct func_code *fc,
+			 struct site **v, size_t *n, size_t *cap, struct site_module *m)
+{
+	struct stmt_row *r = NULL;
+	size_t nr;
+	int err;
+
+	if (!has_rows(ctx, i))
+		return 0;
+	err = code_ctx_decode(ctx, i, fc);
+	if (!err)
+		err = func_stmt_rows(ctx, fc, &r, &nr);
+	if (!err)
+		err = function_lines(ctx, i, r, nr, fc, v, n, cap, m);
+	free(r);
+	return err;
+}
+
 int sites_line_build(const struct code_ctx *ctx, struct site **out, size_t *n,
 		     struct site_module *m)
 {
-	struct func_code fc = {};
-	struct stmt_row *r = NULL;
 	struct site *v = NULL;
-	size_t nv = 0, cap = 0, nr, i;
-	int err = 0;
+	size_t nv = 0;
+	int err;
 
 	if (!ctx->lines || !ctx->lines->n)
 		return -ENODATA;
-	for (i = 0; i < ctx->nfuncs; i++) {
-		if (!has_rows(ctx, i))
-			continue;
-		err = code_ctx_decode(ctx, i, &fc);
-		if (!err)
-			err = func_stmt_rows(ctx, &fc, &r, &nr);
-		if (!err)
-			err = function_lines(ctx, i, r, nr, &fc, &v, &nv, &cap, m);
-		free(r);
-		r = NULL;
-		if (err)
-			goto out;
-	}
+	err = code_ctx_build_sites(ctx, line_function, &v, &nv, m);
+	if (err)
+		return err;
 	if (!nv) {
-		err = -ENODATA;
-		goto out;
+		free(v);
+		return -ENODATA;
 	}
 	*out = v;
 	*n = nv;
-	v = NULL;
-out:
-	free(v);
-	func_code_release(&fc);
-	return err;
+	return 0;
 }

@@ -11,6 +11,7 @@
  * first, so the count is the same wherever in the run the probe sits.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #endif
 
 #include "array.h"
+#include "parallel.h"
 #include "sites_place.h"
 
 /* ---- what the kernel does with an instruction -------------------------- */
@@ -418,10 +420,8 @@ size_t func_code_place(const struct func_code *fc, size_t first, enum probe_cost
 	return best;
 }
 
-void site_place_at(struct site *s, const struct func_code *fc, size_t index,
-		   enum probe_cost cost, struct site_module *m)
+static void count_placement(enum probe_cost cost, struct site_module *m)
 {
-	s->probe_offset = fc->offset + (fc->v[index].vaddr - fc->start);
 	switch (cost) {
 	case PROBE_NOP5:
 		m->nplace_nop5++;
@@ -433,6 +433,26 @@ void site_place_at(struct site *s, const struct func_code *fc, size_t index,
 		m->nplace_single_step++;
 		break;
 	}
+}
+
+void site_place_at(struct site *s, const struct func_code *fc, size_t index,
+		   enum probe_cost cost, struct site_module *m)
+{
+	s->probe_offset = fc->offset + (fc->v[index].vaddr - fc->start);
+	count_placement(cost, m);
+}
+
+void func_code_choose(struct func_code *fc, struct func_choice *c)
+{
+	enum probe_cost cost;
+	size_t at;
+
+	*c = (struct func_choice){};
+	if (!fc->n)
+		return;
+	func_code_mark_leaders(fc);
+	at = func_code_place(fc, 0, &cost);
+	*c = (struct func_choice){ .probe = fc->v[at].vaddr, .cost = cost, .decoded = true };
 }
 
 /* ---- the module ------------------------------------------------------------ */
@@ -467,32 +487,256 @@ int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc)
 	return 0;
 }
 
-int sites_place_funcs(const struct code_ctx *ctx, struct site *sites, size_t *n,
-		      struct site_module *m)
+/* ---- workers: the passes over every function, on several threads -------- */
+
+/*
+ * Functions a worker must have for its thread to pay: starting one costs
+ * tens of microseconds, decoding a small function a few.
+ */
+#define FUNCS_PER_WORKER 256
+
+struct code_workers {
+	pthread_mutex_t strings_lock;
+	unsigned n;
+	struct disasm *d[PARALLEL_MAX_WORKERS];	/* d[0] is ctx->d */
+};
+
+int code_ctx_open(struct code_ctx *ctx)
+{
+	unsigned want = parallel_workers(ctx->nfuncs, FUNCS_PER_WORKER);
+	struct code_workers *w;
+
+	ctx->workers = NULL;
+	ctx->d = disasm_new();
+	if (!ctx->d)
+		return -errno;
+	if (want < 2)
+		return 0;
+	/* Without memory for more, one worker gives the same sites. */
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return 0;
+	pthread_mutex_init(&w->strings_lock, NULL);
+	w->d[0] = ctx->d;
+	for (w->n = 1; w->n < want; w->n++) {
+		w->d[w->n] = disasm_new();
+		if (!w->d[w->n])
+			break;
+	}
+	ctx->workers = w;
+	return 0;
+}
+
+void code_ctx_close(struct code_ctx *ctx)
+{
+	struct code_workers *w = ctx->workers;
+
+	free(ctx->sections);
+	ctx->sections = NULL;
+	ctx->nsections = 0;
+	if (w) {
+		for (unsigned i = 1; i < w->n; i++)
+			disasm_free(w->d[i]);
+		pthread_mutex_destroy(&w->strings_lock);
+		free(w);
+	}
+	disasm_free(ctx->d);
+	ctx->workers = NULL;
+	ctx->d = NULL;
+}
+
+unsigned code_ctx_nworkers(const struct code_ctx *ctx)
+{
+	return ctx->workers ? ctx->workers->n : 1;
+}
+
+int code_ctx_run(const struct code_ctx *ctx,
+		 int (*fn)(void *arg, unsigned worker, size_t lo, size_t hi), void *arg,
+		 struct parallel_job *job)
+{
+	return parallel_run(code_ctx_nworkers(ctx), ctx->nfuncs, fn, arg, job);
+}
+
+void code_ctx_worker(const struct code_ctx *ctx, unsigned worker, struct code_ctx *out)
+{
+	*out = *ctx;
+	if (ctx->workers)
+		out->d = ctx->workers->d[worker];
+}
+
+int code_ctx_row_source(const struct code_ctx *ctx, const struct line_row *row,
+			const char **file, uint32_t *line)
+{
+	int err;
+
+	if (ctx->workers)
+		pthread_mutex_lock(&ctx->workers->strings_lock);
+	err = line_row_source(row, ctx->strings, file, line);
+	if (ctx->workers)
+		pthread_mutex_unlock(&ctx->workers->strings_lock);
+	return err;
+}
+
+void *code_ctx_alloc(const struct code_ctx *ctx, size_t size)
+{
+	void *p;
+
+	if (ctx->workers)
+		pthread_mutex_lock(&ctx->workers->strings_lock);
+	p = site_strings_alloc(ctx->strings, size);
+	if (ctx->workers)
+		pthread_mutex_unlock(&ctx->workers->strings_lock);
+	return p;
+}
+
+/* One worker's share of code_ctx_build_sites(). */
+struct build_worker {
+	struct func_code fc;
+	struct site *v;
+	size_t n, cap;
+	struct site_module m;	/* placement counts only */
+};
+
+struct build_pass {
+	const struct code_ctx *ctx;
+	code_func_sites_fn *fn;
+	struct build_worker w[PARALLEL_MAX_WORKERS];
+	/*
+	 * Per function: the worker that built its sites, and that worker's
+	 * site count after them.  A worker takes functions in increasing
+	 * order, so its sites are in function order too.
+	 */
+	struct build_span {
+		unsigned worker;
+		size_t end;
+	} *spans;
+};
+
+static int build_slice(void *arg, unsigned worker, size_t lo, size_t hi)
+{
+	struct build_pass *p = arg;
+	struct build_worker *w = &p->w[worker];
+	struct code_ctx ctx;
+	size_t i;
+	int err;
+
+	code_ctx_worker(p->ctx, worker, &ctx);
+	for (i = lo; i < hi; i++) {
+		err = p->fn(&ctx, i, &w->fc, &w->v, &w->n, &w->cap, &w->m);
+		if (err)
+			return err;
+		p->spans[i] = (struct build_span){ worker, w->n };
+	}
+	return 0;
+}
+
+/* The workers' sites in function order, in *@out (NULL when none). */
+static int build_merge(struct build_pass *p, unsigned nworkers, struct site **out, size_t *n)
+{
+	size_t from[PARALLEL_MAX_WORKERS] = {}, total = 0, k = 0, i;
+	struct site *v;
+	unsigned w;
+
+	for (w = 0; w < nworkers; w++)
+		total += p->w[w].n;
+	if (total > SITES_MAX_PER_MODULE)
+		return -E2BIG;
+	/* One worker built them in order already. */
+	if (nworkers == 1 || !total) {
+		*out = p->w[0].v;
+		*n = p->w[0].n;
+		p->w[0].v = NULL;
+		return 0;
+	}
+	v = reallocarray(NULL, total, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < p->ctx->nfuncs; i++) {
+		const struct build_span *s = &p->spans[i];
+		size_t c = s->end - from[s->worker];
+
+		if (c)
+			memcpy(v + k, p->w[s->worker].v + from[s->worker], c * sizeof(*v));
+		k += c;
+		from[s->worker] = s->end;
+	}
+	*out = v;
+	*n = total;
+	return 0;
+}
+
+static void add_placement_counts(struct site_module *to, const struct site_module *from)
+{
+	to->nplace_nop5 += from->nplace_nop5;
+	to->nplace_emulated += from->nplace_emulated;
+	to->nplace_single_step += from->nplace_single_step;
+	to->nrefused += from->nrefused;
+}
+
+int code_ctx_build_sites(const struct code_ctx *ctx, code_func_sites_fn *fn,
+			 struct site **out, size_t *n, struct site_module *m)
+{
+	struct build_pass p = { .ctx = ctx, .fn = fn };
+	unsigned nworkers = code_ctx_nworkers(ctx), w;
+	int err;
+
+	p.spans = calloc(ctx->nfuncs ?: 1, sizeof(*p.spans));
+	if (!p.spans)
+		return -ENOMEM;
+	err = code_ctx_run(ctx, build_slice, &p, NULL);
+	if (!err)
+		err = build_merge(&p, nworkers, out, n);
+	for (w = 0; w < nworkers; w++) {
+		if (!err)
+			add_placement_counts(m, &p.w[w].m);
+		func_code_release(&p.w[w].fc);
+		free(p.w[w].v);
+	}
+	free(p.spans);
+	return err;
+}
+
+/* ---- function sites ----------------------------------------------------------- */
+
+/*
+ * Whether an entry of @ctx lies in (@f's start, @probe]: then the run
+ * from the function's start ends at or before @probe, which a choice made
+ * without the entries did not know.
+ */
+static bool entry_before(const struct code_ctx *ctx, const struct site *f, uint64_t probe)
+{
+	size_t k = entries_from(ctx, f->vaddr + 1);
+
+	return k < ctx->nentries && ctx->entries[k] <= probe;
+}
+
+int sites_place_funcs(const struct code_ctx *ctx, const struct func_choice *choices,
+		      struct site *sites, size_t *n, struct site_module *m)
 {
 	struct func_code fc = {};
 	size_t i, kept = 0, total = *n;
 	int err = 0;
 
 	for (i = 0; i < total; i++) {
+		struct func_choice c = choices[i];
 		struct site s = sites[i];
-		enum probe_cost cost;
-		size_t at;
 
-		err = code_ctx_decode(ctx, i, &fc);
-		if (err)
-			goto out;
-		if (fc.n) {
-			func_code_mark_leaders(&fc);
-			at = func_code_place(&fc, 0, &cost);
-			if (cost == PROBE_REFUSED) {
-				m->nrefused++;
-				continue;
-			}
-			site_place_at(&s, &fc, at, cost, m);
-		} else {
+		/* Rare: another function jumps into this one's first run. */
+		if (c.decoded && entry_before(ctx, &s, c.probe)) {
+			err = code_ctx_decode(ctx, i, &fc);
+			if (err)
+				goto out;
+			func_code_choose(&fc, &c);
+		}
+		if (!c.decoded) {
 			/* Not decodable: keep the entry, the kernel decides. */
 			m->nplace_single_step++;
+		} else if (c.cost == PROBE_REFUSED) {
+			m->nrefused++;
+			continue;
+		} else {
+			s.probe_offset = s.offset + (c.probe - s.vaddr);
+			count_placement(c.cost, m);
 		}
 		sites[kept++] = s;
 	}
@@ -519,68 +763,92 @@ int site_vec_push(struct site **v, size_t *n, size_t *cap, const struct site *s)
 	return 0;
 }
 
-int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_elf,
-		     struct site_strings *strings, struct site **sites, size_t *n,
-		     struct site_module *m, const char **why)
+/*
+ * What sites_build_kind() reads from DWARF: file:line and func_line of
+ * the function sites.  No code and no decoder: it runs as a job beside
+ * the entries pass, which needs none of it.
+ */
+struct dwarf_job {
+	Elf *elf;		/* NULL: no line table (--no-dwarf) */
+	bool need_lines;	/* line sites: an empty line table ends the build */
+	struct line_table *lt;
+	struct site_strings *strings;
+	struct site *sites;
+	size_t n;
+	bool has_dwarf;		/* the line table has rows */
+	bool failed;		/* atomic: the entries pass can stop (code_ctx.cancel) */
+};
+
+static int dwarf_job_read(struct dwarf_job *j)
 {
-	struct line_table lt = {};
-	struct code_ctx ctx = { .strings = strings, .lines = &lt };
+	size_t i;
+	int err;
+
+	if (j->elf) {
+		err = line_table_read(j->elf, j->lt);
+		if (err)
+			return err;
+		j->has_dwarf = j->lt->n > 0;
+		err = line_table_fill(j->lt, j->strings, j->sites, j->n);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < j->n; i++)
+		j->sites[i].func_line = j->sites[i].line;
+	return line_table_func_lines(j->lt, j->sites, j->n);
+}
+
+/* parallel_job: dwarf_job_read(), and stop the entries pass when it failed. */
+static int dwarf_job_run(void *arg)
+{
+	struct dwarf_job *j = arg;
+	int err = dwarf_job_read(j);
+
+	if (err || (j->need_lines && !j->lt->n))
+		__atomic_store_n(&j->failed, true, __ATOMIC_RELAXED);
+	return err;
+}
+
+/*
+ * Opens @ctx on the code of @elf: its decoders and the sections tables
+ * can be in, the last libelf calls before the passes.  *@no_code gets
+ * why there is no decoder (the caller decides whether that is an error).
+ * Returns 0 or -ENOMEM.
+ */
+static int open_code(struct code_ctx *ctx, Elf *elf, int *no_code)
+{
+	size_t size;
+
+	ctx->image = (const uint8_t *)elf_rawfile(elf, &size);
+	ctx->image_size = size;
+	*no_code = ctx->image ? code_ctx_open(ctx) : -ENOEXEC;
+	return *no_code ? 0 : code_ctx_read_sections(ctx, elf);
+}
+
+/* The sites of @kind from the entries and choices in @ctx (see below). */
+static int build_kind(enum site_kind kind, const struct code_ctx *ctx,
+		      const struct func_choice *choices, struct site **sites, size_t *n,
+		      struct site_module *m, const char **why)
+{
 	struct site *built = NULL;
-	size_t nbuilt = 0, i;
-	int err = 0;
+	size_t nbuilt = 0;
+	int err;
 
-	/* Line sites are the line table: --no-dwarf cannot apply to them. */
-	if (!no_dwarf || kind == SITE_KIND_LINE) {
-		err = line_table_read(dwarf_elf ?: elf, &lt);
-		if (err)
-			goto out;
-		m->has_dwarf = lt.n > 0;
-		err = line_table_fill(&lt, strings, *sites, *n);
-		if (err)
-			goto out;
-	}
-	for (i = 0; i < *n; i++)
-		(*sites)[i].func_line = (*sites)[i].line;
-	err = line_table_func_lines(&lt, *sites, *n);
-	if (err)
-		goto out;
-	if (kind == SITE_KIND_LINE && !lt.n) {
-		*why = "no DWARF line table (build with -g, or use --sites func)";
-		err = -ENODATA;
-		goto out;
-	}
-
-	ctx.image = (const uint8_t *)elf_rawfile(elf, &i);
-	ctx.image_size = i;
-	ctx.funcs = *sites;
-	ctx.nfuncs = *n;
-	ctx.d = ctx.image ? disasm_new() : NULL;
-	if (!ctx.d) {
-		/* Function entries need no decoder: they stay where they are. */
-		if (kind == SITE_KIND_FUNC)
-			goto out;
-		*why = "line and bb sites need an x86-64 binary and host";
-		err = ctx.image ? -errno : -ENOEXEC;
-		goto out;
-	}
-	err = code_ctx_find_entries(&ctx, elf);
-	if (err)
-		goto out;
 	switch (kind) {
 	case SITE_KIND_FUNC:
-		err = sites_place_funcs(&ctx, *sites, n, m);
+		err = sites_place_funcs(ctx, choices, *sites, n, m);
 		if (!err && !*n) {
 			*why = "the kernel cannot probe any function's entry";
 			err = -ENODATA;
 		}
-		goto out;
+		return err;
 	case SITE_KIND_LINE:
-		err = sites_line_build(&ctx, &built, &nbuilt, m);
+		err = sites_line_build(ctx, &built, &nbuilt, m);
 		if (err == -ENODATA)
 			*why = "no DWARF line table row lies in a function";
 		break;
 	case SITE_KIND_BB:
-		err = sites_bb_build(&ctx, &built, &nbuilt, m);
+		err = sites_bb_build(ctx, &built, &nbuilt, m);
 		if (!err && !nbuilt) {
 			*why = "no basic block the kernel can probe";
 			err = -ENODATA;
@@ -592,16 +860,77 @@ int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_el
 	}
 	if (err == -E2BIG)
 		*why = "too many sites";
-	if (!err) {
-		free(*sites);
-		*sites = built;
-		*n = nbuilt;
-		built = NULL;
+	if (err) {
+		free(built);
+		return err;
 	}
+	free(*sites);
+	*sites = built;
+	*n = nbuilt;
+	return 0;
+}
+
+int sites_build_kind(enum site_kind kind, bool no_dwarf, Elf *elf, Elf *dwarf_elf,
+		     struct site_strings *strings, struct site **sites, size_t *n,
+		     struct site_module *m, const char **why)
+{
+	struct line_table lt = {};
+	struct code_ctx ctx = { .strings = strings, .lines = &lt, .funcs = *sites, .nfuncs = *n };
+	struct dwarf_job dwarf = {
+		/* Line sites are the line table: --no-dwarf cannot apply to them. */
+		.elf = !no_dwarf || kind == SITE_KIND_LINE ? dwarf_elf ?: elf : NULL,
+		.need_lines = kind == SITE_KIND_LINE,
+		.lt = &lt, .strings = strings, .sites = *sites, .n = *n,
+	};
+	struct parallel_job job = { .fn = dwarf_job_run, .arg = &dwarf };
+	struct func_choice *choices = NULL;
+	int err, no_code, entries_err = 0;
+
+	if (kind == SITE_KIND_FUNC) {
+		choices = calloc(*n ?: 1, sizeof(*choices));
+		if (!choices)
+			return -ENOMEM;
+	}
+	err = open_code(&ctx, elf, &no_code);
+	if (err)
+		goto out;
+	/*
+	 * DWARF (the line table, the subprograms: a third of libc's time
+	 * with its debug file) needs no code, and the entries pass needs no
+	 * DWARF: one worker reads it while the others decode, then decodes
+	 * too.  Each writes its own fields of the function sites; the pass
+	 * calls no libelf (open_code() did), so only DWARF uses the Elf
+	 * handles meanwhile.
+	 */
+	ctx.cancel = &dwarf.failed;
+	if (no_code)
+		job.err = dwarf_job_run(&dwarf);
+	else
+		entries_err = code_ctx_find_entries(&ctx, choices, &job);
+	err = job.err;
+	m->has_dwarf = dwarf.has_dwarf;
+	if (err)
+		goto out;
+	if (kind == SITE_KIND_LINE && !lt.n) {
+		*why = "no DWARF line table (build with -g, or use --sites func)";
+		err = -ENODATA;
+		goto out;
+	}
+	if (no_code) {
+		/* Function entries need no decoder: they stay where they are. */
+		if (kind != SITE_KIND_FUNC) {
+			*why = "line and bb sites need an x86-64 binary and host";
+			err = no_code;
+		}
+		goto out;
+	}
+	err = entries_err;
+	if (!err)
+		err = build_kind(kind, &ctx, choices, sites, n, m, why);
 out:
-	free(built);
+	free(choices);
 	free(ctx.entries);
-	disasm_free(ctx.d);
+	code_ctx_close(&ctx);
 	line_table_release(&lt);
 	return err;
 }

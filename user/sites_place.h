@@ -137,19 +137,32 @@ size_t func_code_place(const struct func_code *fc, size_t first, enum probe_cost
 void site_place_at(struct site *s, const struct func_code *fc, size_t index,
 		   enum probe_cost cost, struct site_module *m);
 
+struct code_workers;
+
+/* An allocated section with file contents: where jump tables can be. */
+struct code_section {
+	uint64_t addr, size;	/* vaddr and bytes */
+	uint64_t offset;	/* file offset */
+};
+
 /*
  * What the site builders need about the module's code.  Every function
  * site of @funcs (sorted by vaddr, one per address, as sites_elf.c makes
  * them) lies with all its bytes in @image, the whole file.
  */
 struct code_ctx {
-	struct disasm *d;
+	struct disasm *d;		/* worker 0's decoder; in a pass, the worker's */
 	const uint8_t *image;		/* the file's bytes */
 	uint64_t image_size;
 	const struct site *funcs;	/* function sites, sorted by vaddr */
 	size_t nfuncs;
-	const struct line_table *lines;	/* NULL or empty without DWARF */
-	struct site_strings *strings;
+	/*
+	 * NULL or empty without DWARF.  sites_build_kind() reads it beside
+	 * code_ctx_find_entries(), which must not look at it (nor at the
+	 * file:line of @funcs); the passes after may.
+	 */
+	const struct line_table *lines;
+	struct site_strings *strings;	/* workers: through code_ctx_row_source()... */
 	/*
 	 * Where control may enter the module's code other than by falling
 	 * through or by a jump of the same function: sorted vaddrs
@@ -157,19 +170,119 @@ struct code_ctx {
 	 */
 	uint64_t *entries;
 	size_t nentries;
+	/*
+	 * The module's sections a jump table can be in
+	 * (code_ctx_read_sections()): the passes call no libelf, so that
+	 * DWARF can be read from the same Elf beside them.
+	 */
+	struct code_section *sections;
+	size_t nsections;
+	/*
+	 * NULL, or set from another thread to end code_ctx_find_entries()
+	 * early (it then fails with -ECANCELED): the job beside it failed.
+	 */
+	const bool *cancel;
+	/*
+	 * What the passes over every function need to run on several
+	 * threads (code_ctx_open()): a decoder per worker, and a lock on
+	 * @strings.  NULL: one worker, @d.
+	 */
+	struct code_workers *workers;
 };
 
 /*
- * Fills @ctx->entries from every function of @ctx and the module @elf's
- * read-only data: direct jump and call targets (a tail jump from another
- * function into this one's body), code addresses taken by rip-relative
- * lea, and the targets of the jump tables indirect jumps read (a switch
- * case reached by falling through from the previous one is still entered
- * through the table).  More entries than real ones only split blocks and
- * keep probes where they are; a missing one would let a probe move past
- * an entry and count it.  Returns 0 or -ENOMEM.
+ * Opens the decoders of @ctx: ctx->d, and one more per other worker the
+ * passes over its ctx->nfuncs functions will run on (parallel.h).
+ * Returns 0 or a negative errno (-EOPNOTSUPP on other machines than
+ * x86-64, -ENOMEM); call code_ctx_close() either way.
  */
-int code_ctx_find_entries(struct code_ctx *ctx, Elf *elf);
+int code_ctx_open(struct code_ctx *ctx);
+void code_ctx_close(struct code_ctx *ctx);
+
+/*
+ * Fills ctx->sections from the section headers of @elf, which ctx->image
+ * is the file of (code_ctx_close() frees them).  Returns 0 or -ENOMEM.
+ */
+int code_ctx_read_sections(struct code_ctx *ctx, Elf *elf);
+
+struct parallel_job;
+
+/*
+ * Runs @fn(@arg, worker, lo, hi) over the functions [0, ctx->nfuncs) on
+ * the workers of @ctx, and @job (NULL: none) on one of them first
+ * (parallel_run()); code_ctx_worker() gives each its view of @ctx.
+ * Returns 0 or the first error in function order.
+ */
+int code_ctx_run(const struct code_ctx *ctx,
+		 int (*fn)(void *arg, unsigned worker, size_t lo, size_t hi), void *arg,
+		 struct parallel_job *job);
+
+/* How many workers code_ctx_run() uses (>= 1): the size of per-worker scratch. */
+unsigned code_ctx_nworkers(const struct code_ctx *ctx);
+
+/* @ctx as worker @worker uses it, in *@out: with that worker's decoder. */
+void code_ctx_worker(const struct code_ctx *ctx, unsigned worker, struct code_ctx *out);
+
+/*
+ * line_row_source() and site_strings_alloc() on ctx->strings, which the
+ * workers share: safe from any of them.
+ */
+int code_ctx_row_source(const struct code_ctx *ctx, const struct line_row *row,
+			const char **file, uint32_t *line);
+void *code_ctx_alloc(const struct code_ctx *ctx, size_t size);
+
+/*
+ * Appends the sites of function @i of @ctx to the vector (@*v, @*n, @*cap:
+ * site_vec_push()), using @fc as scratch, and counts their placement in
+ * @m (nplace_*, nrefused).  Returns 0 or a negative errno.
+ */
+typedef int code_func_sites_fn(const struct code_ctx *ctx, size_t i, struct func_code *fc,
+			       struct site **v, size_t *n, size_t *cap, struct site_module *m);
+
+/*
+ * Calls @fn for every function of @ctx on its workers and concatenates
+ * the sites in function order: the same array whatever the number of
+ * workers.  Returns 0 with a malloc'd array in *@out (NULL when *@n is
+ * 0) and the placement counts added to @m, or a negative errno (-E2BIG
+ * past SITES_MAX_PER_MODULE sites in all).
+ */
+int code_ctx_build_sites(const struct code_ctx *ctx, code_func_sites_fn *fn,
+			 struct site **out, size_t *n, struct site_module *m);
+
+/*
+ * Where the probe of a function site goes, chosen from the function's own
+ * leaders only (func_code_choose()): while the module's entries are being
+ * found, so that function sites need not decode every function twice.
+ * sites_place_funcs() keeps the choice unless an entry falls between.
+ */
+struct func_choice {
+	uint64_t probe;		/* vaddr of the chosen instruction */
+	uint8_t cost;		/* enum probe_cost; PROBE_REFUSED: drop the site */
+	bool decoded;		/* false: no instruction, keep the entry */
+};
+
+/*
+ * Marks @fc's leaders and chooses where its function site's probe goes:
+ * the cheapest instruction of its first straight-line run.
+ */
+void func_code_choose(struct func_code *fc, struct func_choice *c);
+
+/*
+ * Fills @ctx->entries from every function of @ctx and the module's
+ * read-only data (ctx->sections): direct jump and call targets (a tail
+ * jump from another function into this one's body), code addresses taken
+ * by rip-relative lea, and the targets of the jump tables indirect jumps
+ * read (a switch case reached by falling through from the previous one is
+ * still entered through the table).  More entries than real ones only
+ * split blocks and keep probes where they are; a missing one would let a
+ * probe move past an entry and count it.  With @choices (NULL or
+ * ctx->nfuncs of them), also chooses each function's probe while it is
+ * decoded.  @beside (NULL: none) runs on one of the workers before it
+ * decodes (code_ctx_run()).  Returns 0, -ENOMEM or -ECANCELED
+ * (ctx->cancel).
+ */
+int code_ctx_find_entries(struct code_ctx *ctx, struct func_choice *choices,
+			  struct parallel_job *beside);
 
 /*
  * Decodes function @i of @ctx into @fc: its range ends at the next
@@ -181,13 +294,15 @@ int code_ctx_decode(const struct code_ctx *ctx, size_t i, struct func_code *fc);
 /*
  * Places the probe of each function site of @sites (@*n of them, the
  * function list of @ctx) on the cheapest instruction of the function's
- * first straight-line run.  Sites the kernel cannot probe anywhere in
- * that run are removed (compacting @sites, updating *@n) and counted in
+ * first straight-line run, as @choices (code_ctx_find_entries()) says,
+ * or decoding the function again when one of ctx->entries cuts that run
+ * before the choice.  Sites the kernel cannot probe anywhere in that run
+ * are removed (compacting @sites, updating *@n) and counted in
  * @m->nrefused; a function that does not decode keeps its entry.
  * Returns 0 or -ENOMEM.
  */
-int sites_place_funcs(const struct code_ctx *ctx, struct site *sites, size_t *n,
-		      struct site_module *m);
+int sites_place_funcs(const struct code_ctx *ctx, const struct func_choice *choices,
+		      struct site *sites, size_t *n, struct site_module *m);
 
 /*
  * Basic-block sites of every function of @ctx (sites_bb.c): one per
