@@ -40,6 +40,7 @@
 #include "empty.skel.h"
 #include "probe.h"
 #include "sites.h"
+#include "sites_dwarf.h"
 #include "target.h"
 
 static int usage(void)
@@ -80,6 +81,38 @@ static int keep_only(struct site_table *t, const char *func)
 	long kept = site_table_filter_last(t, keep_first_named, &(struct only){ func, false });
 
 	return kept < 0 ? (int)kept : kept ? 0 : -ENOENT;
+}
+
+/*
+ * A copy of @t (one module) with every probe on its site's first byte,
+ * where placement found it: what "entry" measures.  NULL on failure.
+ */
+static struct site_table *unplaced(const struct site_table *t)
+{
+	struct site_table *u = site_table_new();
+	struct site *v = calloc(t->nsites ? t->nsites : 1, sizeof(*v));
+	struct site_module m = t->modules[0];
+	int err = u && v ? 0 : -ENOMEM;
+
+	/* The copy outlives @t: its own strings, the module's paths too. */
+	if (!err) {
+		m.path = site_strings_intern(u->strings, m.path);
+		m.open_path = site_strings_intern(u->strings, m.open_path);
+		err = m.path && m.open_path ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; !err && i < t->nsites; i++) {
+		site_table_get(t, i, &v[i]);
+		v[i].probe_offset = v[i].offset;
+	}
+	if (!err)
+		err = site_table_append(u, &m, v, t->nsites);
+	free(v);
+	if (err) {
+		site_table_free(u);
+		errno = -err;
+		return NULL;
+	}
+	return u;
 }
 
 int main(int argc, char **argv)
@@ -132,6 +165,16 @@ int main(int argc, char **argv)
 			why ? ": " : "", why ? why : "");
 		goto out;
 	}
+	if (!strcmp(at, "entry")) {
+		struct site_table *u = unplaced(t);
+
+		if (!u) {
+			fprintf(stderr, "trap_bench: %s\n", strerror(errno));
+			goto out;
+		}
+		site_table_free(t);
+		t = u;
+	}
 	/* One module (BIN); its sites are 0..nsites-1, cookie = index. */
 	offsets = calloc(t->nsites, sizeof(*offsets));
 	cookies = calloc(t->nsites, sizeof(*cookies));
@@ -143,7 +186,7 @@ int main(int argc, char **argv)
 		struct site s;
 
 		site_table_get(t, i, &s);
-		offsets[i] = !strcmp(at, "entry") ? s.offset : s.probe_offset;
+		offsets[i] = s.probe_offset;
 		cookies[i] = i;
 	}
 
