@@ -123,8 +123,11 @@ uint64_t once_next_replace_ns(uint64_t end_ns, uint64_t cost_ns);
  * that reported new sites brings the next one back to that, one that
  * reported none doubles the wait, up to @max_us.  A drain and its
  * retirement cost the collector time in proportion to the table: the wait
- * is never less than ONCE_COST_RATIO times what the last one took
- * (@took_us), so they stay under 1/ONCE_COST_RATIO of a CPU.
+ * is never less than ONCE_COST_RATIO times the CPU time the last one took
+ * (@took_us), so they stay under 1/ONCE_COST_RATIO of a CPU.  CPU time,
+ * not wall time: a link replacement sleeps through grace periods (30-50
+ * ms) that cost nothing, and counting them held the next drain back by
+ * the whole --interval while a site found meanwhile kept trapping.
  */
 #define ONCE_FIRST_WAIT_US 1000
 #define ONCE_COST_RATIO 20

@@ -430,11 +430,16 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint64_t now_us(void)
+/*
+ * CPU time of the calling thread, in us: what pacing once mode's drains
+ * is about.  A link replacement mostly sleeps in the kernel's grace
+ * periods (tens of ms that cost no CPU), and wall time would count them.
+ */
+static uint64_t thread_cpu_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -527,7 +532,7 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 				error("timerfd: %s", strerror(errno));
 				goto out;
 			}
-			uint64_t t0 = now_us(), reported = s->once ? once_reported(s->once) : 0;
+			uint64_t t0 = thread_cpu_us(), reported = s->once ? once_reported(s->once) : 0;
 
 			if (session_drain(s) || __atomic_load_n(&s->drain_failed, __ATOMIC_ACQUIRE))
 				goto out;
@@ -540,7 +545,7 @@ int session_collect(struct session *s, int pidfd, uint64_t duration_ms,
 			}
 			wait_us = once_next_wait_us(wait_us, max_us,
 						    once_reported(s->once) != reported,
-						    now_us() - t0);
+						    thread_cpu_us() - t0);
 			if (arm_timer(tfd, wait_us, true)) {
 				error("timerfd: %s", strerror(errno));
 				goto out;
