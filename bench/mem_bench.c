@@ -123,9 +123,10 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 	/*
-	 * Loading a BPF object costs a few MiB whatever the site count (libbpf
-	 * parses the kernel's BTF); load and close one first so that the RSS
-	 * growth measured below is what the sites cost.
+	 * Loading a BPF object costs memory whatever the site count (libbpf's
+	 * state, the mapped kernel BTF ukcov reads offsets from, the maps);
+	 * load and close one first so that the RSS growth measured below is
+	 * what the sites cost.
 	 */
 	ft.nsites = m.nsites = 1;
 	probe_close(probe_open(&ft));
