@@ -25,6 +25,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "bench_util.h"
 #include "empty.skel.h"
 #include "probe.h"
 #include "sites.h"
@@ -32,43 +33,6 @@
 
 #define SHARDS 10
 #define MAX_REPS 15
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Slab: from /proc/meminfo, in bytes; 0 when unreadable. */
-static long long slab_bytes(void)
-{
-	char line[256];
-	long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %lld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
 
 /* One link over the first @n sites, through ukcov's probe API. */
 static int one_link(struct site_table *t, size_t n, pid_t pid, double ms[3],
@@ -81,25 +45,25 @@ static int one_link(struct site_table *t, size_t n, pid_t pid, double ms[3],
 	int err;
 
 	t->nsites = t->modules[0].nsites = n;
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	p = probe_open(t);
 	if (!p) {
 		err = -errno;
 		goto out;
 	}
-	t1 = now_ms();
+	t1 = bench_now_ms();
 	if (slab)
-		s0 = slab_bytes();
+		s0 = bench_proc_bytes("/proc/meminfo", "Slab:");
 	err = probe_attach_module(p, 0, NULL, pid);
-	t2 = now_ms();
+	t2 = bench_now_ms();
 	if (slab)
-		*slab = slab_bytes() - s0;
+		*slab = bench_proc_bytes("/proc/meminfo", "Slab:") - s0;
 	if (err) {
 		probe_close(p);
 		goto out;
 	}
 	probe_detach(p);
-	t3 = now_ms();
+	t3 = bench_now_ms();
 	probe_close(p);
 	ms[0] = t1 - t0;
 	ms[1] = t2 - t1;
@@ -136,13 +100,13 @@ static int direct(const struct site_table *t, size_t n, int nlinks, pid_t pid,
 		offsets[i] = site_probe_offset(t, i);
 		cookies[i] = i;
 	}
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	skel = empty_bpf__open_and_load();
 	if (!skel) {
 		err = -errno;
 		goto out;
 	}
-	t1 = now_ms();
+	t1 = bench_now_ms();
 	for (int s = 0; s < nlinks; s++) {
 		opts.offsets = offsets + s * per;
 		opts.cookies = cookies + s * per;
@@ -155,12 +119,12 @@ static int direct(const struct site_table *t, size_t n, int nlinks, pid_t pid,
 			goto out;
 		}
 	}
-	t2 = now_ms();
+	t2 = bench_now_ms();
 	for (int s = 0; s < nlinks; s++) {
 		bpf_link__destroy(links[s]);
 		links[s] = NULL;
 	}
-	t3 = now_ms();
+	t3 = bench_now_ms();
 	ms[0] = t1 - t0;
 	ms[1] = t2 - t1;
 	ms[2] = t3 - t2;
@@ -193,7 +157,7 @@ int main(int argc, char **argv)
 	}
 	targv[0] = argv[1];
 
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	t = site_table_new();
 	if (!t)
 		goto out;
@@ -203,7 +167,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	site_table_finish(t);
-	disc = now_ms() - t0;
+	disc = bench_now_ms() - t0;
 	printf("attach_bench discover sites %zu ms %.1f\n", t->nsites, disc);
 
 	sigprocmask(SIG_SETMASK, NULL, &mask);
@@ -244,8 +208,8 @@ int main(int argc, char **argv)
 		}
 		for (int s = 0; s < 3; s++)
 			printf("attach_bench %s links %d sites %zu load_ms %.1f attach_ms %.1f detach_ms %.1f\n",
-			       names[s], links[s], n, median(v[s][0], reps),
-			       median(v[s][1], reps), median(v[s][2], reps));
+			       names[s], links[s], n, bench_median(v[s][0], reps),
+			       bench_median(v[s][1], reps), bench_median(v[s][2], reps));
 		if (k == 2)
 			printf("attach_bench slab_delta_bytes %lld per_site %.0f\n",
 			       slab, (double)slab / n);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "drain.h"
 #include "probe.h"
 #include "sites.h"
@@ -28,27 +29,6 @@
 #define SCRATCH (64u << 20)
 
 static char *scratch;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int count_pcs(void *ctx, const uint64_t *pcs, size_t n)
 {
@@ -98,16 +78,16 @@ static int bench(const char *mem, uint64_t *counters, size_t n, int reps)
 
 			set = fill(counters, n, pcts[k]);
 			memset(scratch, r, SCRATCH);
-			t0 = now_ms();
+			t0 = bench_now_ms();
 			found = drain_all(&d);
-			cold[r] = now_ms() - t0;
+			cold[r] = bench_now_ms() - t0;
 
 			fill(counters, n, pcts[k]);
 			drain_all(&d);		/* warms the caches */
 			fill(counters, n, pcts[k]);
-			t0 = now_ms();
+			t0 = bench_now_ms();
 			drain_all(&d);
-			warm[r] = now_ms() - t0;
+			warm[r] = bench_now_ms() - t0;
 			if (found != set) {
 				fprintf(stderr, "drain_bench: drained %zu of %zu counters\n",
 					found, set);
@@ -116,7 +96,7 @@ static int bench(const char *mem, uint64_t *counters, size_t n, int reps)
 			}
 		}
 		printf("drain_bench %s hit %d%% sites %zu found %zu cold_ms %.3f warm_ms %.3f\n",
-		       mem, pcts[k], n, found, median(cold, reps), median(warm, reps));
+		       mem, pcts[k], n, found, bench_median(cold, reps), bench_median(warm, reps));
 	}
 	drain_fini(&d);
 	return 0;

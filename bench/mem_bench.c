@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "drain.h"
 #include "probe.h"
 #include "sinks/lines.h"
@@ -48,22 +49,6 @@ static long long rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return resident * sysconf(_SC_PAGESIZE);
-}
-
-/* Peak RSS since the last reset_peak(), in bytes; 0 when unreadable. */
-static long long peak_rss_bytes(void)
-{
-	char line[256];
-	long long kb = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %lld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
 }
 
 /* Starts a new peak: the kernel's "5" to clear_refs resets VmHWM. */
@@ -142,7 +127,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	site_table_finish(t);
-	peak = peak_rss_bytes();
+	peak = bench_proc_bytes("/proc/self/status", "VmHWM:");	/* since reset_peak() */
 	rss1 = rss_bytes();
 	heap1 = heap_bytes();
 	n = t->nsites;
